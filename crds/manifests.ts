@@ -1,0 +1,17 @@
+/** The checked-in YAML files of crds/, rendered from the schema. */
+import { stringify } from "yaml";
+import { mcpServerCrd } from "./crd.js";
+import { reviewersConfigMap, reviewGateBinding, reviewGatePolicy } from "./review-policy.js";
+
+const header = "# Generated from crds/*.ts by `make crds`; do not edit.\n";
+const yaml = (...docs: unknown[]) => header + docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
+
+export const CRD_FILE = "toolfleet.dev_mcpservers.yaml";
+export const POLICY_FILE = "review-gate.yaml";
+
+export function renderedManifests(): Record<string, string> {
+  return {
+    [CRD_FILE]: yaml(mcpServerCrd()),
+    [POLICY_FILE]: yaml(reviewGatePolicy(), reviewGateBinding(), reviewersConfigMap()),
+  };
+}

@@ -1,0 +1,17 @@
+// Native-ESM jest: ts-jest compiles TypeScript to ES modules, which run under
+// --experimental-vm-modules so ESM-only dependencies (@kubernetes/client-node, jose) load as they are.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: "node",
+  extensionsToTreatAsEsm: [".ts"],
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json" }],
+  },
+  testMatch: ["<rootDir>/**/*.test.ts"],
+  testPathIgnorePatterns: ["/node_modules/", "/dist/"],
+  globalSetup: "<rootDir>/test/cluster/global-setup.ts",
+  globalTeardown: "<rootDir>/test/cluster/global-teardown.ts",
+  testTimeout: 60000,
+  maxWorkers: 2,
+};
