@@ -1,0 +1,14 @@
+export { createAuthenticator } from "./authenticator.js";
+export type { Authenticator, AuthenticatorOptions, AuthResult } from "./authenticator.js";
+export { bearerChallenge, insufficientScopeChallenge } from "./challenge.js";
+export { AuthConfigError, AuthError } from "./errors.js";
+export type { AuthErrorCode } from "./errors.js";
+export { ASYMMETRIC_ALGORITHMS } from "./jwt.js";
+export type { SigningAlgorithm } from "./jwt.js";
+export type { KeySource } from "./key-source.js";
+export { inClusterJwksFetch, kubernetesJwksFetch } from "./kubernetes-fetch.js";
+export type { KubernetesFetchOptions } from "./kubernetes-fetch.js";
+export { createServiceAccountTokenVerifier } from "./service-account-token.js";
+export type { ServiceAccountTokenOptions } from "./service-account-token.js";
+export { createUserTokenVerifier } from "./user-token.js";
+export type { TokenVerifier, UserTokenOptions, VerifiedToken } from "./user-token.js";

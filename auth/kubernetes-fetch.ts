@@ -1,0 +1,58 @@
+/**
+ * Fetching a cluster's service-account keys (`<apiserver>/openid/v1/jwks`). The API server
+ * serves them over TLS signed by the cluster CA and, by default, only to authenticated
+ * clients, so global fetch (which knows neither) cannot be used: this goes through node:https
+ * with the CA and a bearer token or a client certificate.
+ */
+import { request } from "node:https";
+import { readFileSync } from "node:fs";
+import type { FetchImplementation } from "jose";
+
+export interface KubernetesFetchOptions {
+  /** PEM of the cluster CA. */
+  ca: string | Buffer;
+  /** A bearer token, or a function returning the current one (projected tokens rotate). */
+  bearerToken?: string | (() => string);
+  /** A client certificate and key (PEM), e.g. the local control plane's admin credentials. */
+  clientCert?: { cert: string | Buffer; key: string | Buffer };
+}
+
+export function kubernetesJwksFetch(options: KubernetesFetchOptions): FetchImplementation {
+  return (url, init) =>
+    new Promise<Response>((resolve, reject) => {
+      const headers: Record<string, string> = { accept: "application/json" };
+      init.headers.forEach((value, key) => (headers[key] = value));
+      const token = typeof options.bearerToken === "function" ? options.bearerToken() : options.bearerToken;
+      if (token) headers.authorization = `Bearer ${token.trim()}`;
+      const req = request(
+        url,
+        {
+          method: "GET",
+          headers,
+          ca: options.ca,
+          ...(options.clientCert ? { cert: options.clientCert.cert, key: options.clientCert.key } : {}),
+          signal: init.signal,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", reject);
+          res.on("end", () => {
+            const responseHeaders = new Headers();
+            for (const [k, v] of Object.entries(res.headers)) if (typeof v === "string") responseHeaders.set(k, v);
+            resolve(new Response(Buffer.concat(chunks), { status: res.statusCode ?? 500, headers: responseHeaders }));
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
+}
+
+/** In a pod: the API server's keys with the pod's own CA and (rotating) token. */
+export function inClusterJwksFetch(
+  caFile = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
+  tokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token",
+): FetchImplementation {
+  return kubernetesJwksFetch({ ca: readFileSync(caFile), bearerToken: () => readFileSync(tokenFile, "utf8") });
+}
