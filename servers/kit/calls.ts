@@ -1,0 +1,152 @@
+/**
+ * One tools/call, start to end: decide (the shared policy module), confirm with a person if
+ * the tool is sensitive, validate, run, then count and audit whatever happened. Every path
+ * out of here — denied, declined, invalid, failed, succeeded — is audited exactly once.
+ */
+import { performance } from "node:perf_hooks";
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { ErrorCode, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { ToolSpec } from "../../crds/index.js";
+import { callerName, decideToolAccess, type Caller } from "../../policy/index.js";
+import { argsDigest, type AuditSink, type CallOutcome, type ElicitationOutcome } from "./audit.js";
+import type { CatalogEntry, EffectivePolicy, ToolCatalog } from "./catalog.js";
+import type { Logger } from "./logger.js";
+import type { KitMetrics } from "./metrics.js";
+import { ToolDenied, type ToolContext, type ToolOutput } from "./tool.js";
+
+export interface CallDependencies {
+  serverName: string;
+  catalog: ToolCatalog;
+  metrics: KitMetrics;
+  audit: AuditSink;
+  logger: Logger;
+  elicitationTimeoutMs: number;
+}
+
+export interface CallRequest {
+  caller: Caller;
+  tool: string;
+  args: unknown;
+  sessionId: string | undefined;
+  signal: AbortSignal;
+  server: Server;
+  /** Asks the person to confirm, on this call's own stream (a request related to the call). */
+  ask: (message: string, options: { timeout: number; signal: AbortSignal }) => Promise<{ action: "accept" | "decline" | "cancel" }>;
+}
+
+interface Verdict {
+  decision: "allow" | "deny";
+  reason: string;
+  outcome: CallOutcome;
+  elicitation?: ElicitationOutcome;
+  result: CallToolResult;
+}
+
+const text = (t: string, isError = false): CallToolResult => ({ content: [{ type: "text", text: t }], ...(isError ? { isError } : {}) });
+
+export async function callTool(deps: CallDependencies, effective: EffectivePolicy, req: CallRequest): Promise<CallToolResult> {
+  const started = performance.now();
+  deps.metrics.callerSeen(req.caller);
+  const entry = deps.catalog.entries.get(req.tool);
+  const spec = effective.tools.get(req.tool);
+  const verdict = await decideAndRun(deps, effective, req, entry, spec);
+  const seconds = (performance.now() - started) / 1000;
+  // An unknown name is the caller's free text: keep it out of metric labels.
+  const label = entry ? req.tool : "(unknown)";
+  deps.metrics.callFinished(label, verdict.outcome, seconds, spec?.minutesSaved ?? 0);
+  deps.audit.write({
+    time: new Date().toISOString(),
+    server: deps.serverName,
+    ...(req.sessionId ? { session: req.sessionId } : {}),
+    caller: req.caller.kind === "user" ? { kind: "user", subject: req.caller.subject } : { kind: "serviceAccount", serviceAccount: callerName(req.caller) },
+    groups: req.caller.kind === "user" ? req.caller.groups : [],
+    tool: req.tool,
+    decision: verdict.decision,
+    reason: verdict.reason,
+    outcome: verdict.outcome,
+    ...(verdict.elicitation ? { elicitation: verdict.elicitation } : {}),
+    durationMs: Math.round(seconds * 1e6) / 1e3,
+    argsSha256: argsDigest(req.args ?? {}),
+  });
+  return verdict.result;
+}
+
+async function decideAndRun(
+  deps: CallDependencies,
+  effective: EffectivePolicy,
+  req: CallRequest,
+  entry: CatalogEntry | undefined,
+  spec: ToolSpec | undefined,
+): Promise<Verdict> {
+  const decision = decideToolAccess(effective.policy, req.caller, req.tool);
+  if (!decision.allowed || !entry || !spec) {
+    const reason = decision.allowed ? `tool ${req.tool} is not implemented by this server` : decision.reason;
+    return { decision: "deny", reason, outcome: "denied", result: text(`Denied: ${reason}`, true) };
+  }
+  const parsed = entry.input.safeParse(req.args ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ");
+    return { decision: "allow", reason: decision.reason, outcome: "error", result: text(`Invalid arguments for ${req.tool}: ${problems}`, true) };
+  }
+  const args = parsed.data;
+  let elicitation: ElicitationOutcome | undefined;
+  if (spec.sensitive) {
+    elicitation = await confirmWithPerson(deps, req, entry, args);
+    deps.metrics.elicited(req.tool, elicitation);
+    if (elicitation !== "accept") {
+      const why = NOT_CONFIRMED[elicitation];
+      return { decision: "allow", reason: why, outcome: "declined", elicitation, result: text(`Not run: ${req.tool} ${why}.`, true) };
+    }
+  }
+  const logger = deps.logger.child({ tool: req.tool, caller: callerName(req.caller) });
+  const ctx: ToolContext = {
+    caller: req.caller,
+    logger,
+    signal: req.signal,
+    authorize(check, reason) {
+      const holds = typeof check === "function" ? check(req.caller) : check;
+      if (!holds) throw new ToolDenied(reason);
+    },
+  };
+  const base = { decision: "allow" as const, reason: decision.reason, ...(elicitation ? { elicitation } : {}) };
+  try {
+    const result = toResult(await entry.tool.handler(args, ctx));
+    return { ...base, outcome: result.isError ? "error" : "ok", result };
+  } catch (err) {
+    if (err instanceof ToolDenied) {
+      return { ...base, decision: "deny", reason: err.reason, outcome: "denied", result: text(`Denied: ${err.reason}`, true) };
+    }
+    logger.warn("tool failed", { error: err as Error });
+    return { ...base, outcome: "error", result: text(`Error: ${(err as Error).message ?? String(err)}`, true) };
+  }
+}
+
+const NOT_CONFIRMED: Record<Exclude<ElicitationOutcome, "accept">, string> = {
+  decline: "was declined by the person asked to confirm it",
+  cancel: "was cancelled by the person asked to confirm it",
+  timeout: "was not confirmed in time",
+  unsupported: "needs a person to confirm it, and this client cannot ask (it does not support elicitation)",
+  error: "could not be confirmed: asking the person failed",
+};
+
+async function confirmWithPerson(deps: CallDependencies, req: CallRequest, entry: CatalogEntry, args: Record<string, unknown>): Promise<ElicitationOutcome> {
+  const capabilities = req.server.getClientCapabilities()?.elicitation;
+  // `elicitation: {}` predates modes and means form; a URL-only client cannot show a form.
+  if (!capabilities || (capabilities.url !== undefined && capabilities.form === undefined)) return "unsupported";
+  const message = entry.tool.confirm
+    ? entry.tool.confirm(args as never)
+    : `Run ${req.tool} with ${JSON.stringify(args)}?`;
+  try {
+    const answer = await req.ask(message, { timeout: deps.elicitationTimeoutMs, signal: req.signal });
+    return answer.action;
+  } catch (err) {
+    if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) return "timeout";
+    deps.logger.warn("confirmation request failed", { tool: req.tool, error: err as Error });
+    return "error";
+  }
+}
+
+function toResult(output: ToolOutput): CallToolResult {
+  return typeof output === "string" ? text(output) : output;
+}
+

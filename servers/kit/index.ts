@@ -1,0 +1,13 @@
+/** The server kit: `export default createDomainServer({ name, version, tools })`. */
+export { createDomainServer } from "./server.js";
+export type { DomainServer, RunningServer } from "./server.js";
+export { ToolDenied } from "./tool.js";
+export type { DomainServerDefinition, DomainTool, ToolContext, ToolOutput } from "./tool.js";
+export { MemoryAuditSink, argsDigest, canonicalJson, nullAuditSink, stdoutAuditSink } from "./audit.js";
+export type { AuditRecord, AuditSink, CallOutcome, ElicitationOutcome } from "./audit.js";
+export { createLogger } from "./logger.js";
+export type { Logger } from "./logger.js";
+export { KitConfigError, optionsFromEnv } from "./env.js";
+export type { KitOptions } from "./options.js";
+export { serve } from "./serve.js";
+export type { Caller } from "../../policy/index.js";
