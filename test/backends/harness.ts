@@ -13,7 +13,12 @@ import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
-const here = dirname(fileURLToPath(import.meta.url));
+// The scripts, DAGs and jobs beside this file, also when it runs compiled from dist/.
+const here = ((): string => {
+  const dir = dirname(fileURLToPath(import.meta.url));
+  for (const d of [dir, dir.replace(/[\\/]dist([\\/]test[\\/]backends)$/, "$1")]) if (existsSync(join(d, "versions.env"))) return d;
+  throw new Error(`test/backends/versions.env not found from ${dir}`);
+})();
 
 export interface RunningBackend {
   url: string;
@@ -262,7 +267,25 @@ const javaHome25 = (): string => {
   return join(jvm, found.at(-1)!);
 };
 
-const trinoReady = (url: string) => probe(`${url}/v1/info`, async (r) => r.ok && ((await r.json()) as { starting?: boolean }).starting === false);
+// Ready when a query that needs an active worker (the coordinator itself) runs to the end:
+// /v1/info stops saying "starting" a few seconds before the node is schedulable.
+async function trinoReady(url: string): Promise<boolean> {
+  const headers = { "X-Trino-User": "toolfleet-harness" };
+  try {
+    let res = await fetch(`${url}/v1/statement`, { method: "POST", headers, body: "SELECT count(*) FROM tpch.tiny.region", signal: AbortSignal.timeout(5000) });
+    for (let i = 0; i < 100; i++) {
+      if (!res.ok) return false;
+      const page = (await res.json()) as { nextUri?: string; data?: unknown[][]; error?: unknown };
+      if (page.error) return false;
+      if (page.data) return page.data[0]?.[0] === 5;
+      if (!page.nextUri) return false;
+      res = await fetch(page.nextUri, { headers, signal: AbortSignal.timeout(5000) });
+    }
+    return false;
+  } catch {
+    return false;
+  }
+}
 
 /** A single-node Trino coordinator with the tpch catalog, on a free loopback port. */
 export async function startTrino(): Promise<TrinoBackend> {
@@ -278,7 +301,7 @@ export async function startTrino(): Promise<TrinoBackend> {
     writeFileSync(join(etc, "jvm.config"), ["-server", "-Xmx1536M", "-XX:+UseG1GC", "-XX:+ExitOnOutOfMemoryError", "-Djdk.attach.allowAttachSelf=true", "-XX:ReservedCodeCacheSize=256M", ""].join("\n"));
     writeFileSync(
       join(etc, "config.properties"),
-      ["coordinator=true", "node-scheduler.include-coordinator=true", `http-server.http.port=${port}`, `discovery.uri=${url}`, "query.max-memory=512MB", "query.max-memory-per-node=512MB", ""].join("\n"),
+      ["coordinator=true", "node-scheduler.include-coordinator=true", `http-server.http.port=${port}`, `discovery.uri=${url}`, "query.max-memory=512MB", "query.max-memory-per-node=512MB", "protocol.v1.alternate-header-name=Presto", ""].join("\n"),
     );
     writeFileSync(join(etc, "log.properties"), "io.trino=INFO\n");
     writeFileSync(join(etc, "catalog", "tpch.properties"), "connector.name=tpch\n");
