@@ -116,6 +116,7 @@ async function serveMcp(deps: HttpDependencies, effective: EffectivePolicy, req:
   const token = (req.headers.authorization as string).slice(7).trim();
   const withAuth = Object.assign(req, { auth: authInfoFor(auth.caller, token, auth.expiresAt) });
 
+  if (req.method === "POST") deps.sessions.track(res);
   const sessionId = req.headers["mcp-session-id"];
   if (typeof sessionId === "string") {
     const session = deps.sessions.get(sessionId);

@@ -133,7 +133,7 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
     stop: () =>
       (stopping ??= (async () => {
         draining = true;
-        logger.info("shutting down: draining sessions", { sessions: sessions.size, callsInFlight: sessions.callsInFlight });
+        logger.info("shutting down: draining sessions", { sessions: sessions.size, requestsInFlight: sessions.requestsInFlight });
         clearInterval(sweeper);
         store.stop();
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));

@@ -50,8 +50,19 @@ export class SessionRegistry {
   get size(): number {
     return this.sessions.size;
   }
-  get callsInFlight(): number {
+  get requestsInFlight(): number {
     return this.inflight;
+  }
+
+  /**
+   * Counts a POST until its response has ended: a tool call is done only once its result has
+   * been written to the client, not when the handler returns.
+   */
+  track(res: { once(event: "close", listener: () => void): unknown }): void {
+    this.inflight++;
+    res.once("close", () => {
+      if (--this.inflight === 0) this.idle?.();
+    });
   }
 
   get(id: string): Session | undefined {
@@ -88,7 +99,7 @@ export class SessionRegistry {
     for (const s of this.sessions.values()) if (s.lastSeen < cutoff) void s.transport.close();
   }
 
-  /** Resolves when no tool call is running, or after `graceMs`. */
+  /** Closes every session once no request is running, or after `graceMs`. */
   async drain(graceMs: number): Promise<void> {
     if (this.inflight > 0) {
       await new Promise<void>((resolve) => {
@@ -120,9 +131,7 @@ export class SessionRegistry {
     server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
       const effective = deps.policy();
       if (!effective) throw new Error("no policy loaded");
-      this.inflight++;
-      try {
-        return await callTool(deps, effective, {
+      return callTool(deps, effective, {
           caller: callerOf(extra.authInfo),
           tool: request.params.name,
           args: request.params.arguments,
@@ -130,11 +139,8 @@ export class SessionRegistry {
           signal: extra.signal,
           server,
           ask: (message, options) =>
-            extra.sendRequest({ method: "elicitation/create", params: { message, requestedSchema: { type: "object", properties: {} } } }, ElicitResultSchema, options),
-        });
-      } finally {
-        if (--this.inflight === 0) this.idle?.();
-      }
+          extra.sendRequest({ method: "elicitation/create", params: { message, requestedSchema: { type: "object", properties: {} } } }, ElicitResultSchema, options),
+      });
     });
     return server;
   }

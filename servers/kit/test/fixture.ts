@@ -125,6 +125,7 @@ export interface Harness {
   idp: TestIssuer;
   cluster: TestIssuer;
   mcpUrl: string;
+  clients: Client[];
   stop(): Promise<void>;
 }
 
@@ -151,6 +152,7 @@ export async function startHarness(overrides: Partial<KitOptions> = {}, policy: 
     elicitationTimeoutMs: 2000,
     ...overrides,
   });
+  const clients: Client[] = [];
   return {
     server,
     audit,
@@ -159,7 +161,9 @@ export async function startHarness(overrides: Partial<KitOptions> = {}, policy: 
     idp,
     cluster,
     mcpUrl: `${server.url}/mcp`,
+    clients,
     async stop() {
+      await Promise.all(clients.map((c) => c.close().catch(() => {})));
       await server.stop();
       await idp.stop();
       await cluster.stop();
@@ -184,6 +188,7 @@ export async function connect(h: Harness, token: string, confirm?: Confirm): Pro
   }
   const transport = new StreamableHTTPClientTransport(new URL(h.mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
   await client.connect(transport);
+  h.clients.push(client);
   return Object.assign(client, { asked });
 }
 
