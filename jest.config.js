@@ -10,8 +10,7 @@ export default {
   },
   testMatch: ["<rootDir>/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/dist/"],
-  globalSetup: "<rootDir>/test/cluster/global-setup.ts",
-  globalTeardown: "<rootDir>/test/cluster/global-teardown.ts",
+  globalSetup: "<rootDir>/test/cluster/global-setup.js",
   testTimeout: 60000,
   maxWorkers: 2,
 };

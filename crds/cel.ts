@@ -7,8 +7,11 @@ import { z } from "zod";
  * both, so the two cannot drift apart unnoticed.
  */
 export interface CrossFieldRule<T> {
-  /** The CEL expression, evaluated with `self` bound to the object the rule sits on. */
-  cel: string;
+  /**
+   * The CEL expression, evaluated with `self` bound to the object the rule sits on. Absent when
+   * the schema itself already makes the API server enforce the rule (e.g. list-map keys).
+   */
+  cel?: string;
   /** The message users see; it names the field. */
   message: string;
   /** Where the API server reports the problem, relative to the object (e.g. `.workload`). */
@@ -33,12 +36,10 @@ export function withRules<S extends z.ZodType>(schema: S, rules: CrossFieldRule<
       }
     }
   }) as S;
-  const validations: CelValidation[] = rules.map((r) => ({
-    rule: r.cel,
-    message: r.message,
-    ...(r.fieldPath ? { fieldPath: r.fieldPath } : {}),
-  }));
-  return checked.meta({ "x-kubernetes-validations": validations }) as S;
+  const validations: CelValidation[] = rules.flatMap((r) =>
+    r.cel === undefined ? [] : [{ rule: r.cel, message: r.message, ...(r.fieldPath ? { fieldPath: r.fieldPath } : {}) }],
+  );
+  return (validations.length > 0 ? checked.meta({ "x-kubernetes-validations": validations }) : checked) as S;
 }
 
 function fieldPathToZod(fieldPath: string | undefined): (string | number)[] {

@@ -291,6 +291,12 @@ export const McpServerSpec = withRules(
       holds: (s) => (s.workload !== undefined) !== (s.remote !== undefined),
     },
     {
+      // The API server enforces this through the list-map key on spec.tools.
+      message: "spec.tools[].name must be unique",
+      fieldPath: ".tools",
+      holds: (s) => new Set(s.tools.map((t) => t.name)).size === s.tools.length,
+    },
+    {
       cel: "self.tools.all(t, !has(t.allowedGroups) || t.allowedGroups.all(g, g in self.access.allowedGroups))",
       message: "spec.tools[].allowedGroups must be a subset of spec.access.allowedGroups",
       fieldPath: ".tools",

@@ -1,0 +1,45 @@
+# Toolfleet. `make run` and `make test` set up everything on a fresh machine.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+# npm scripts and recipes run on the Node 22 that package.json brings (the `node` package).
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+NODE_TEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
+
+.PHONY: run test build crds cluster cluster-down bench deps clean
+
+deps: node_modules/.installed
+node_modules/.installed: package.json package-lock.json
+	@echo "[deps] npm ci"
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: deps
+	@echo "[build] tsc"
+	@tsc -p tsconfig.json
+
+## crds: regenerate the CRD and admission-policy YAML from the zod schema in crds/
+crds: build
+	node dist/crds/generate.js
+
+## cluster: start (or reuse) the local control plane and install the API; kubeconfig in .toolfleet/kubeconfig
+cluster: build
+	node dist/test/cluster/cli.js up
+
+## cluster-down: stop the local control plane and remove its state
+cluster-down:
+	@if [ -f dist/test/cluster/cli.js ]; then node dist/test/cluster/cli.js down; else rm -rf .toolfleet/cluster .toolfleet/kubeconfig; fi
+
+## run: the main job on the local control plane, in the foreground until Ctrl-C
+run: build
+	node dist/local/run.js
+
+## test: type-check, then every test (jest starts the local control plane once)
+test: build
+	$(NODE_TEST) $(JEST_ARGS)
+
+## bench: every benchmark in bench/, each prints `bench <name>: <figure> (target <target>)`
+bench: build
+	@shopt -s nullglob; for f in dist/bench/*.js; do node "$$f"; done
+
+clean:
+	rm -rf dist

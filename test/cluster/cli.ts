@@ -1,0 +1,47 @@
+/**
+ * `make cluster` (up) and `make cluster-down` (down): the local control plane from the shell.
+ * `up` returns once the API server answers and Toolfleet's API is installed.
+ */
+import { readState, runningCluster, startCluster, stopCluster } from "./controlplane.js";
+import { installToolfleetApi } from "./install.js";
+import { withLock } from "./lock.js";
+import { adminKubeconfigPath, stateDir } from "./paths.js";
+import { join, relative } from "node:path";
+
+export async function clusterUp(): Promise<void> {
+  const state = await withLock(join(stateDir(), "cluster.lock"), async () => {
+    const started = await startCluster();
+    await installToolfleetApi();
+    return started;
+  });
+  const kubeconfig = relative(process.cwd(), adminKubeconfigPath()) || adminKubeconfigPath();
+  process.stderr.write(`[cluster] API server ${state.server}; admin kubeconfig ${kubeconfig}\n`);
+}
+
+async function main(): Promise<void> {
+  const command = process.argv[2];
+  switch (command) {
+    case "up":
+      await clusterUp();
+      return;
+    case "down":
+      stopCluster();
+      return;
+    case "status": {
+      const running = await runningCluster();
+      console.log(running ? `running at ${running.server} since ${running.startedAt}` : readState() ? "stopped (stale state)" : "not running");
+      process.exitCode = running ? 0 : 1;
+      return;
+    }
+    default:
+      console.error("usage: cli.js up|down|status");
+      process.exitCode = 2;
+  }
+}
+
+if (process.argv[1]?.endsWith("cli.js")) {
+  main().catch((err: unknown) => {
+    console.error(`[cluster] ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

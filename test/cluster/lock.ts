@@ -1,0 +1,39 @@
+/** A lock file that serialises `clusterUp` across processes (parallel jest runs, make run). */
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { alive } from "./controlplane.js";
+
+export async function withLock<T>(path: string, work: () => Promise<T>, timeoutMs = 30 * 60_000): Promise<T> {
+  mkdirSync(dirname(path), { recursive: true });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const fd = openSync(path, "wx");
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const holder = Number(readFileSafe(path));
+      if (!alive(holder)) {
+        rmSync(path, { force: true }); // left by a process that died holding it
+        continue;
+      }
+      if (Date.now() > deadline) throw new Error(`${path} is held by process ${holder} for too long`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    rmSync(path, { force: true });
+  }
+}
+
+function readFileSafe(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return "";
+  }
+}
