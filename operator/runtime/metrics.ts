@@ -10,7 +10,7 @@ export class ControllerMetrics {
   readonly isLeader: Gauge;
   readonly apiWrites: Gauge;
 
-  constructor(registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
+  constructor(registry = new Registry(), options: { defaultMetrics?: boolean; apiWrites?: () => number } = {}) {
     this.registry = registry;
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "toolfleet_operator_" });
     this.reconciles = new Counter({
@@ -39,6 +39,14 @@ export class ControllerMetrics {
       registers: [registry],
     });
     this.isLeader = new Gauge({ name: "toolfleet_leader", help: "1 while this replica holds the leader lease.", registers: [registry] });
-    this.apiWrites = new Gauge({ name: "toolfleet_api_writes", help: "Mutating API requests this process has sent.", registers: [registry] });
+    const writes = options.apiWrites;
+    this.apiWrites = new Gauge({
+      name: "toolfleet_api_writes",
+      help: "Mutating API requests this process has sent.",
+      registers: [registry],
+      collect() {
+        if (writes) this.set(writes());
+      },
+    });
   }
 }

@@ -1,0 +1,186 @@
+/**
+ * The operator's configuration, from flags (`--name=value`) or environment variables
+ * (`TOOLFLEET_NAME`); flags win. The chart sets them; every bad value is refused at start with
+ * the flag's name and what it accepts.
+ */
+import { hostname } from "node:os";
+import { DEFAULT_REVIEWER_GROUPS, SYSTEM_NAMESPACE } from "../crds/index.js";
+
+export interface OperatorConfig {
+  /** Namespaces to watch; empty means every namespace. */
+  namespaces: string[];
+  /** Review areas that must all approve the current specHash. */
+  requiredReviews: string[];
+  /** Reviewer group of each area; written to the review gate's parameter ConfigMap when set explicitly. */
+  reviewerGroups: Record<string, string>;
+  manageReviewerGroups: boolean;
+  /** Registry names are `<prefix>.<namespace>/<name>`. */
+  registryPrefix: string;
+  /** Count approvals of tag-only images (development clusters only). */
+  allowTagImages: boolean;
+  concurrency: number;
+  apiQps: number;
+  apiBurst: number;
+  /** Separate, lower budget for Events, so they never slow reconciles. */
+  eventQps: number;
+  resyncPeriodMs: number;
+  /** Port of /metrics, /healthz, /readyz; 0 picks a free one. */
+  metricsPort: number;
+  metricsHost: string;
+  leaderElection: { enabled: boolean; namespace: string; name: string; identity: string };
+  verifier: {
+    /** The operator's own service account (namespace/name): tokens are minted for it and servers' policies name it. */
+    serviceAccount: string;
+    /** A projected token file (in a pod); when unset, tokens are minted with the TokenRequest API. */
+    tokenFile?: string;
+    /** Fixed token audience; by default each server's URL. */
+    audience?: string;
+    timeoutMs: number;
+    /** How often a verified server is checked again. */
+    intervalMs: number;
+  };
+  /** Namespaces whose pods the NetworkPolicy admits to servers' ports. */
+  ingressNamespaces: string[];
+  clusterDomain: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export class OperatorConfigError extends Error {
+  override readonly name = "OperatorConfigError";
+}
+
+interface Flag {
+  flag: string;
+  env: string;
+  help: string;
+}
+
+const FLAGS = {
+  namespaces: { flag: "namespaces", env: "TOOLFLEET_NAMESPACES", help: "comma-separated namespaces to watch; empty for all" },
+  requiredReviews: { flag: "required-reviews", env: "TOOLFLEET_REQUIRED_REVIEWS", help: "comma-separated review areas (default security,legal,genai)" },
+  reviewerGroups: { flag: "reviewer-groups", env: "TOOLFLEET_REVIEWER_GROUPS", help: "area=group,... ; when set, the operator keeps the review gate's ConfigMap in line" },
+  registryPrefix: { flag: "registry-prefix", env: "TOOLFLEET_REGISTRY_PREFIX", help: "registry name prefix (default dev.toolfleet.local)" },
+  allowTagImages: { flag: "allow-tag-images", env: "TOOLFLEET_ALLOW_TAG_IMAGES", help: "true to count approvals of tag-only images" },
+  concurrency: { flag: "concurrency", env: "TOOLFLEET_CONCURRENCY", help: "reconciles at once (default 8)" },
+  apiQps: { flag: "kube-api-qps", env: "TOOLFLEET_KUBE_API_QPS", help: "API requests per second (default 50)" },
+  apiBurst: { flag: "kube-api-burst", env: "TOOLFLEET_KUBE_API_BURST", help: "API request burst (default 100)" },
+  eventQps: { flag: "event-qps", env: "TOOLFLEET_EVENT_QPS", help: "Events per second (default 10)" },
+  resyncPeriod: { flag: "resync-period", env: "TOOLFLEET_RESYNC_PERIOD", help: "full resync period, e.g. 10m, 30s (default 10m)" },
+  metricsAddr: { flag: "metrics-addr", env: "TOOLFLEET_METRICS_ADDR", help: "host:port of /metrics, /healthz, /readyz (default 0.0.0.0:8080)" },
+  leaderElect: { flag: "leader-elect", env: "TOOLFLEET_LEADER_ELECT", help: "true to elect a leader on a Lease (default true)" },
+  leaderNamespace: { flag: "leader-election-namespace", env: "TOOLFLEET_LEADER_ELECTION_NAMESPACE", help: `the Lease's namespace (default ${SYSTEM_NAMESPACE})` },
+  leaderName: { flag: "leader-election-id", env: "TOOLFLEET_LEADER_ELECTION_ID", help: "the Lease's name (default toolfleet-operator)" },
+  identity: { flag: "identity", env: "POD_NAME", help: "this replica's name in the Lease (default hostname-pid)" },
+  verifierServiceAccount: { flag: "verifier-service-account", env: "TOOLFLEET_VERIFIER_SERVICE_ACCOUNT", help: `namespace/name (default ${SYSTEM_NAMESPACE}/toolfleet-operator)` },
+  verifierTokenFile: { flag: "verifier-token-file", env: "TOOLFLEET_VERIFIER_TOKEN_FILE", help: "projected token file; unset: mint with TokenRequest" },
+  verifierAudience: { flag: "verifier-audience", env: "TOOLFLEET_VERIFIER_AUDIENCE", help: "fixed token audience (default: each server's URL)" },
+  verifyTimeout: { flag: "verify-timeout", env: "TOOLFLEET_VERIFY_TIMEOUT", help: "MCP handshake timeout (default 5s)" },
+  verifyInterval: { flag: "verify-interval", env: "TOOLFLEET_VERIFY_INTERVAL", help: "re-verify tools this often (default 5m)" },
+  ingressNamespaces: { flag: "ingress-namespaces", env: "TOOLFLEET_INGRESS_NAMESPACES", help: `namespaces allowed to reach servers (default ${SYSTEM_NAMESPACE})` },
+  clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: "cluster DNS domain (default cluster.local)" },
+  logLevel: { flag: "log-level", env: "TOOLFLEET_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
+} satisfies Record<string, Flag>;
+
+export function usage(): string {
+  return Object.values(FLAGS)
+    .map((f) => `  --${f.flag.padEnd(28)} ${f.env.padEnd(38)} ${f.help}`)
+    .join("\n");
+}
+
+const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
+
+export function parseDuration(value: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new OperatorConfigError(`--${what}: "${value}" is not a duration; use e.g. 500ms, 30s, 10m, 1h`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? "s";
+  return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
+}
+
+function parseBool(value: string, what: string): boolean {
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new OperatorConfigError(`--${what}: "${value}" is not true or false`);
+}
+
+function parsePositive(value: string, what: string, integer = true): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new OperatorConfigError(`--${what}: "${value}" must be a positive ${integer ? "integer" : "number"}`);
+  }
+  return n;
+}
+
+const SA_REF = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
+
+export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): OperatorConfig {
+  const flags = new Map<string, string>();
+  const known = new Set(Object.values(FLAGS).map((f) => f.flag));
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m || !known.has(m[1]!)) throw new OperatorConfigError(`unknown argument "${arg}"; the operator accepts:\n${usage()}`);
+    flags.set(m[1]!, m[2] ?? "true");
+  }
+  const get = (f: Flag): string | undefined => flags.get(f.flag) ?? env[f.env];
+
+  const reviewerGroupsRaw = get(FLAGS.reviewerGroups);
+  const reviewerGroups: Record<string, string> = { ...DEFAULT_REVIEWER_GROUPS };
+  if (reviewerGroupsRaw) {
+    for (const pair of list(reviewerGroupsRaw)) {
+      const [area, group] = pair.split("=");
+      if (!area || !group) throw new OperatorConfigError(`--reviewer-groups: "${pair}" is not area=group`);
+      reviewerGroups[area.trim()] = group.trim();
+    }
+  }
+  const requiredReviews = list(get(FLAGS.requiredReviews) ?? "security,legal,genai");
+  if (requiredReviews.length === 0) throw new OperatorConfigError("--required-reviews: at least one review area is required");
+  for (const area of requiredReviews) {
+    if (!/^[a-z][a-z0-9-]{0,30}$/.test(area)) throw new OperatorConfigError(`--required-reviews: "${area}" is not a review area name (lower-case word)`);
+  }
+
+  const [host, portText] = (get(FLAGS.metricsAddr) ?? "0.0.0.0:8080").split(/:(?=\d+$)/);
+  const metricsPort = Number(portText ?? host);
+  if (!Number.isInteger(metricsPort) || metricsPort < 0 || metricsPort > 65535) {
+    throw new OperatorConfigError(`--metrics-addr: "${get(FLAGS.metricsAddr)}" is not host:port`);
+  }
+
+  const serviceAccount = get(FLAGS.verifierServiceAccount) ?? `${SYSTEM_NAMESPACE}/toolfleet-operator`;
+  if (!SA_REF.test(serviceAccount)) throw new OperatorConfigError(`--verifier-service-account: "${serviceAccount}" is not namespace/name`);
+
+  const logLevel = get(FLAGS.logLevel) ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new OperatorConfigError(`--log-level: "${logLevel}" is not debug, info, warn or error`);
+
+  const apiQps = parsePositive(get(FLAGS.apiQps) ?? "50", FLAGS.apiQps.flag, false);
+  const apiBurst = parsePositive(get(FLAGS.apiBurst) ?? "100", FLAGS.apiBurst.flag);
+  return {
+    namespaces: list(get(FLAGS.namespaces) ?? ""),
+    requiredReviews,
+    reviewerGroups,
+    manageReviewerGroups: reviewerGroupsRaw !== undefined,
+    registryPrefix: get(FLAGS.registryPrefix) ?? "dev.toolfleet.local",
+    allowTagImages: parseBool(get(FLAGS.allowTagImages) ?? "false", FLAGS.allowTagImages.flag),
+    concurrency: parsePositive(get(FLAGS.concurrency) ?? "8", FLAGS.concurrency.flag),
+    apiQps,
+    apiBurst,
+    eventQps: parsePositive(get(FLAGS.eventQps) ?? "10", FLAGS.eventQps.flag, false),
+    resyncPeriodMs: parseDuration(get(FLAGS.resyncPeriod) ?? "10m", FLAGS.resyncPeriod.flag),
+    metricsPort,
+    metricsHost: portText === undefined ? "0.0.0.0" : host!,
+    leaderElection: {
+      enabled: parseBool(get(FLAGS.leaderElect) ?? "true", FLAGS.leaderElect.flag),
+      namespace: get(FLAGS.leaderNamespace) ?? SYSTEM_NAMESPACE,
+      name: get(FLAGS.leaderName) ?? "toolfleet-operator",
+      identity: get(FLAGS.identity) ?? `${hostname()}-${process.pid}`,
+    },
+    verifier: {
+      serviceAccount,
+      tokenFile: get(FLAGS.verifierTokenFile),
+      audience: get(FLAGS.verifierAudience),
+      timeoutMs: parseDuration(get(FLAGS.verifyTimeout) ?? "5s", FLAGS.verifyTimeout.flag),
+      intervalMs: parseDuration(get(FLAGS.verifyInterval) ?? "5m", FLAGS.verifyInterval.flag),
+    },
+    ingressNamespaces: list(get(FLAGS.ingressNamespaces) ?? SYSTEM_NAMESPACE),
+    clusterDomain: get(FLAGS.clusterDomain) ?? "cluster.local",
+    logLevel: logLevel as OperatorConfig["logLevel"],
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The operator's entrypoint: `node dist/operator/main.js [--flag=value …]`, with the API server
+ * credentials of KUBECONFIG (or the pod's service account in a cluster). SIGTERM/SIGINT stop
+ * it cleanly and hand the lease over.
+ */
+import { KubeConfig } from "@kubernetes/client-node";
+import { loadConfig, OperatorConfigError, usage } from "./config.js";
+import { startOperator } from "./operator.js";
+import { createLogger } from "./runtime/index.js";
+
+async function main(): Promise<void> {
+  if (process.argv.includes("--help")) {
+    process.stdout.write(`toolfleet operator: reconciles McpServers.\nFlags (or environment variables):\n${usage()}\n`);
+    return;
+  }
+  const config = loadConfig();
+  const log = createLogger({ component: "toolfleet-operator" }, { level: config.logLevel });
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const operator = await startOperator(config, kc, {
+    log,
+    onLostLeadership: () => {
+      log.error("lost the leader lease; exiting so a fresh start campaigns again");
+      process.exit(1);
+    },
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    operator.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        log.error("unclean stop", { error: err.message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  const message = err instanceof OperatorConfigError ? `configuration: ${err.message}` : (err as Error).stack ?? String(err);
+  process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "operator failed to start", error: message })}\n`);
+  process.exit(err instanceof OperatorConfigError ? 2 : 1);
+});

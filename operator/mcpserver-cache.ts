@@ -1,0 +1,34 @@
+/**
+ * A watched cache of McpServers for other components (the registry API): the same informer the
+ * operator runs, with its restarts, relists and resync, started and synced.
+ *
+ *   const servers = await watchMcpServers(kubeConfig, { namespaces: [] });
+ *   servers.list(); servers.get(ns, name); servers.onChange((type, obj) => …); await servers.stop();
+ */
+import type { KubeConfig } from "@kubernetes/client-node";
+import { Informer, KubeClient, type InformerOptions, type Logger } from "./runtime/index.js";
+import { McpServerType, type McpServerObject } from "./mcpserver-type.js";
+
+export interface McpServerCacheOptions {
+  namespaces?: readonly string[];
+  resyncPeriodMs?: number;
+  log?: Logger;
+  qps?: number;
+  burst?: number;
+  /** Give up waiting for the first list after this long. */
+  syncTimeoutMs?: number;
+}
+
+export async function watchMcpServers(kc: KubeConfig, options: McpServerCacheOptions = {}): Promise<Informer<McpServerObject>> {
+  const client = new KubeClient(kc, { qps: options.qps ?? 20, burst: options.burst ?? 40, userAgent: "toolfleet-mcpserver-cache" });
+  const informerOptions: InformerOptions<McpServerObject> = { namespaces: options.namespaces, resyncPeriodMs: options.resyncPeriodMs ?? 0, log: options.log };
+  const informer = new Informer<McpServerObject>(client, McpServerType, informerOptions);
+  informer.start();
+  try {
+    await informer.waitForSync(options.syncTimeoutMs ?? 60_000);
+  } catch (err) {
+    await informer.stop();
+    throw err;
+  }
+  return informer;
+}

@@ -1,0 +1,240 @@
+/**
+ * The McpServer reconciler: from the cached McpServer and its cached children, compute the
+ * review verdict, the children, the verification and the status, and server-side-apply
+ * whatever differs — nothing at all when nothing differs. Deletion runs the finalizer.
+ */
+import { McpServerSpec, type McpServerStatus } from "../crds/index.js";
+import {
+  addFinalizer,
+  canonicalEqual,
+  conditionTransitions,
+  controllerOf,
+  finalizerState,
+  isSubset,
+  nowTime,
+  removeFinalizer,
+  TerminalError,
+  type Action,
+  type Condition,
+  type EventRecorder,
+  type KubeClient,
+  type KubeObject,
+  type ObjectCache,
+  type ReconcileRequest,
+  type ResourceType,
+} from "./runtime/index.js";
+import { CHILD_TYPES, childNameFor, desiredChildren, type DesiredChild } from "./children.js";
+import type { OperatorConfig } from "./config.js";
+import { McpServerType, type McpServerObject } from "./mcpserver-type.js";
+import { FIELD_MANAGER, FINALIZER, registryName, serverUrl } from "./names.js";
+import { evaluateReview } from "./review-gate.js";
+import { specHash } from "./spec-hash.js";
+import { computeStatus, type WorkloadObservation } from "./status.js";
+import { verifyTools, type VerificationResult, type VerifyOptions } from "./tool-verification.js";
+import type { TokenSource } from "./verifier-token.js";
+
+export interface ReconcilerDeps {
+  client: KubeClient;
+  config: OperatorConfig;
+  /** The cache of each child type (the controller's informers). */
+  cache: (type: ResourceType) => ObjectCache<KubeObject>;
+  events: EventRecorder;
+  tokens?: TokenSource;
+  /** Replaceable in tests. */
+  verify?: (options: VerifyOptions) => Promise<VerificationResult>;
+}
+
+interface Deployment extends KubeObject {
+  spec?: { replicas?: number };
+  status?: { readyReplicas?: number; observedGeneration?: number };
+}
+
+interface CachedVerification {
+  fingerprint: string;
+  result: VerificationResult;
+  at: number;
+}
+
+/** An unreachable server is tried again sooner than a verified one is re-checked. */
+const UNREACHABLE_RETRY_MS = 30_000;
+
+/** Quantities come back normalized (0.5 → 500m), so compare them through the apply hash instead. */
+function withoutResources(obj: unknown): unknown {
+  if (obj === null || typeof obj !== "object") return obj;
+  if (Array.isArray(obj)) return obj.map(withoutResources);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (k !== "resources") out[k] = withoutResources(v);
+  return out;
+}
+
+export class McpServerReconciler {
+  private readonly verifications = new Map<string, CachedVerification>();
+
+  constructor(private readonly deps: ReconcilerDeps) {}
+
+  readonly reconcile = async ({ key, object, log }: ReconcileRequest<McpServerObject>): Promise<Action | void> => {
+    if (!object) {
+      this.verifications.delete(key);
+      return;
+    }
+    const { client, config } = this.deps;
+    const state = finalizerState(object, FINALIZER);
+    if (state === "deleting-without-finalizer") return;
+    if (state === "deleting-with-finalizer") return this.cleanUp(key, object, log);
+
+    const parsed = McpServerSpec.safeParse(object.spec);
+    if (!parsed.success) {
+      throw new TerminalError(`spec does not match the McpServer schema (${parsed.error.issues.map((i) => `spec.${i.path.join(".")}: ${i.message}`).join("; ")}): fix the manifest`);
+    }
+    const spec = parsed.data;
+    if (state === "absent") await addFinalizer(client, McpServerType, object, FINALIZER);
+
+    const hash = specHash(spec);
+    const verdict = evaluateReview(spec, hash, config);
+    const url = serverUrl(object, spec, config.clusterDomain);
+    const name = registryName(config.registryPrefix, object.metadata.namespace, object.metadata.name);
+
+    let workload: WorkloadObservation | undefined;
+    let children: DesiredChild[] = [];
+    if (spec.workload) {
+      const desiredReplicas = verdict.approved ? spec.workload.replicas : 0;
+      children = desiredChildren(object, spec, desiredReplicas, {
+        registryPrefix: config.registryPrefix,
+        clusterDomain: config.clusterDomain,
+        ingressNamespaces: config.ingressNamespaces,
+        verifierServiceAccount: config.verifier.serviceAccount,
+      });
+      const deployment = this.deps.cache(CHILD_TYPES[2]!).get(object.metadata.namespace, object.metadata.name) as Deployment | undefined;
+      // Pods of a previous, approved spec may still be up while scaling down: they do not count.
+      const readyReplicas = desiredReplicas === 0 ? 0 : (deployment?.status?.readyReplicas ?? 0);
+      workload = { desiredReplicas, readyReplicas };
+    }
+
+    const verifiable = spec.remote !== undefined || (workload !== undefined && verdict.approved && workload.readyReplicas > 0);
+    const verification = verifiable ? await this.verification(key, object, spec, url, hash) : undefined;
+    if (!verifiable) this.verifications.delete(key);
+
+    const status = computeStatus({
+      generation: object.metadata.generation,
+      previous: object.status,
+      spec,
+      specHash: hash,
+      verdict,
+      url,
+      registryName: name,
+      workload,
+      verification,
+      now: nowTime(),
+    });
+
+    // Status first: an unapproved spec must leave the registry before anything else happens.
+    await this.writeStatus(object, status, log);
+    for (const child of children) await this.ensure(child);
+    if (!spec.workload) await this.deleteChildren(object, true);
+
+    if (!verifiable) return;
+    const retry = verification && verification.outcome !== "Verified" && verification.outcome !== "Mismatch" ? Math.min(UNREACHABLE_RETRY_MS, config.verifier.intervalMs) : config.verifier.intervalMs;
+    return { requeueAfterMs: retry };
+  };
+
+  /** Applies a child unless the cached one already has everything we would set. */
+  private async ensure(child: DesiredChild): Promise<void> {
+    const live = this.deps.cache(child.type).get(child.object.metadata.namespace, child.object.metadata.name);
+    if (live && !live.metadata.deletionTimestamp && isSubset(withoutResources(child.object), live) && this.resourcesMatch(child, live)) return;
+    await this.deps.client.apply(child.type, child.object, { fieldManager: FIELD_MANAGER, force: true });
+  }
+
+  /** Container resources as we would set them, compared through Kubernetes' own normal form. */
+  private resourcesMatch(child: DesiredChild, live: KubeObject): boolean {
+    const containers = (o: unknown) =>
+      ((o as { spec?: { template?: { spec?: { containers?: Array<{ resources?: unknown }> } } } }).spec?.template?.spec?.containers ?? []).map((c) =>
+        normalizeResources(c.resources),
+      );
+    return canonicalEqual(containers(child.object), containers(live));
+  }
+
+  private async writeStatus(object: McpServerObject, status: McpServerStatus, log: ReconcileRequest<McpServerObject>["log"]): Promise<void> {
+    if (canonicalEqual(status, object.status ?? {})) return;
+    await this.deps.client.apply(
+      McpServerType,
+      { metadata: { name: object.metadata.name, namespace: object.metadata.namespace }, status } as KubeObject,
+      { fieldManager: FIELD_MANAGER, force: true, subresource: "status" },
+    );
+    const transitions = conditionTransitions(object.status?.conditions as Condition[] | undefined, status.conditions as Condition[]);
+    for (const { from, to } of transitions) {
+      if (to.type === "Ready") continue; // the sum of the others: an event of its own would only repeat them
+      // Warnings are for what someone must act on: a rejection, an unpinned image, a tools
+      // mismatch, or anything that was True and no longer is.
+      const warning =
+        (to.type === "ToolsVerified" && to.status === "False") ||
+        (to.type === "Reviewed" && (to.reason === "Rejected" || to.reason === "ImageNotPinned")) ||
+        (from?.status === "True" && to.status !== "True");
+      this.deps.events.record(McpServerType, object, warning ? "Warning" : "Normal", to.reason, `${to.type}=${to.status}: ${to.message}`);
+    }
+    if (transitions.length > 0) log.info("status changed", { phase: status.phase, changed: transitions.map((t) => `${t.to.type}=${t.to.status}/${t.to.reason}`) });
+  }
+
+  private async verification(key: string, object: McpServerObject, spec: McpServerSpec, url: string, hash: string): Promise<VerificationResult> {
+    const fingerprint = `${object.metadata.uid}|${url}|${hash}`;
+    const cached = this.verifications.get(key);
+    const { intervalMs, timeoutMs, audience } = this.deps.config.verifier;
+    if (cached && cached.fingerprint === fingerprint) {
+      const ttl = cached.result.outcome === "Verified" || cached.result.outcome === "Mismatch" ? intervalMs : Math.min(intervalMs, UNREACHABLE_RETRY_MS);
+      if (Date.now() - cached.at < ttl) return cached.result;
+    }
+    const tokens = this.deps.tokens;
+    const result = await (this.deps.verify ?? verifyTools)({
+      url,
+      declared: spec.tools.map((t) => t.name),
+      token: tokens ? () => tokens.tokenFor(audience ?? url) : undefined,
+      timeoutMs,
+    });
+    this.verifications.set(key, { fingerprint, result, at: Date.now() });
+    return result;
+  }
+
+  /** Deletes the children this server controls; `onlyIfCached` for the remote case, where there usually are none. */
+  private async deleteChildren(object: McpServerObject, onlyIfCached: boolean): Promise<void> {
+    for (const type of CHILD_TYPES) {
+      const childName = childNameFor(type, object.metadata.name);
+      const live = this.deps.cache(type).get(object.metadata.namespace, childName);
+      if (onlyIfCached) {
+        if (!live || live.metadata.deletionTimestamp) continue;
+        if (controllerOf(live, McpServerType)?.uid !== object.metadata.uid) continue;
+      } else if (live && controllerOf(live, McpServerType)?.uid !== object.metadata.uid) continue; // not ours: leave it
+      await this.deps.client.delete(type, object.metadata.namespace, childName);
+    }
+  }
+
+  /** The finalizer: unpublish, delete what garbage collection would leave behind, let go. */
+  private async cleanUp(key: string, object: McpServerObject, log: ReconcileRequest<McpServerObject>["log"]): Promise<void> {
+    const previous = object.status;
+    if (previous?.registry?.published) {
+      const conditions = (previous.conditions ?? []).map((c) =>
+        c.type === "Published" || c.type === "Ready" ? { ...c, status: "False" as const, reason: "Deleting", message: "the McpServer is being deleted", lastTransitionTime: nowTime() } : c,
+      );
+      await this.writeStatus(object, { ...previous, phase: "Unpublished", registry: { ...previous.registry, published: false }, conditions }, log);
+    }
+    await this.deleteChildren(object, false);
+    await removeFinalizer(this.deps.client, McpServerType, object, FINALIZER);
+    this.verifications.delete(key);
+    log.info("cleaned up and released the finalizer");
+  }
+}
+
+const UNITS: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** Quantities as numbers, so 0.5 and 500m compare equal. */
+function normalizeResources(resources: unknown): unknown {
+  if (!resources || typeof resources !== "object") return undefined;
+  const out: Record<string, Record<string, number>> = {};
+  for (const [kind, list] of Object.entries(resources as Record<string, Record<string, string>>)) {
+    if (!list || Object.keys(list).length === 0) continue;
+    out[kind] = {};
+    for (const [res, q] of Object.entries(list)) {
+      const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(String(q));
+      out[kind]![res] = m ? Number(m[1]) * (UNITS[m[2]!] ?? 1) : NaN;
+    }
+  }
+  return Object.keys(out).length ? out : undefined;
+}
