@@ -5,6 +5,7 @@
  */
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { adminCredentials, pki, readState, type ClusterState } from "./controlplane.js";
 import { kubeConfigFor } from "./kubeconfig.js";
 import { clientCredentials } from "./pki.js";
@@ -27,6 +28,24 @@ export function adminConfig(): KubeConfig {
 /** A client configuration authenticated as `user` in `groups` by a certificate of the cluster CA. */
 export function userConfig(user: string, groups: readonly string[] = []): KubeConfig {
   return kubeConfigFor(cluster().server, pki().caCert, clientCredentials(pki(), user, groups));
+}
+
+/** The cluster CA and the admin's client certificate (PEM), for clients that speak TLS themselves. */
+export function clusterTls(): { ca: string; admin: { cert: string; key: string } } {
+  const admin = adminCredentials();
+  return { ca: readFileSync(pki().caCert, "utf8"), admin: { cert: readFileSync(admin.cert, "utf8"), key: readFileSync(admin.key, "utf8") } };
+}
+
+/** A service-account token minted by the API server's TokenRequest API. */
+export async function serviceAccountToken(namespace: string, name: string, audiences: string[], expirationSeconds = 600): Promise<string> {
+  const core = adminConfig().makeApiClient(CoreV1Api);
+  try {
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 409) throw err;
+  }
+  const res = await core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences, expirationSeconds } } });
+  return res.status?.token ?? "";
 }
 
 /** Creates a namespace named `<prefix>-<random>` and returns its name. */
