@@ -114,7 +114,12 @@ describe("SparkClient against a live driver", () => {
     expect(apps[0]).toMatchObject({ name: sparkAppName });
     expect(apps[0]!.attempts[0]!.completed).toBe(false);
     const ref = { appId: apps[0]!.id };
-    const jobs = await c.jobs(ref);
+    // The driver's status store follows its listener bus, a moment behind the job itself.
+    let jobs = await c.jobs(ref);
+    for (let i = 0; i < 20 && !jobs.some((j) => j.status === "FAILED"); i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      jobs = await c.jobs(ref);
+    }
     expect(jobs.some((j) => j.status === "FAILED")).toBe(true);
     const d = diagnose(await c.diagnosisInput(ref));
     expect(d.findings[0]).toMatchObject({ kind: "failed_stage" });

@@ -202,7 +202,8 @@ interface StartSpec {
 // and waits until `ready` says it really serves, printing a progress line every 10 s.
 async function launch(spec: StartSpec): Promise<StateRecord> {
   const log = join(runDir(spec.name), "backend.log");
-  const fd = openSync(log, "a");
+  // A fresh log per start: readiness checks read it, and an old run's lines must not count.
+  const fd = openSync(log, "w");
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
     env: { ...process.env, ...spec.env },
