@@ -47,13 +47,15 @@ export interface StartOptions {
   /** Called if the lease is lost; main exits, as a replica that lost it must not write again. */
   onLostLeadership?: () => void;
   verify?: (options: VerifyOptions) => Promise<VerificationResult>;
+  /** Tells this replica's requests apart in the API server's audit log. */
+  userAgent?: string;
 }
 
 const IN_CLUSTER_TOKEN = "/var/run/secrets/tokens/toolfleet-verifier";
 
 export async function startOperator(config: OperatorConfig, kc: KubeConfig, options: StartOptions = {}): Promise<RunningOperator> {
   const log = options.log ?? createLogger({ component: "toolfleet-operator" }, { level: config.logLevel });
-  const client = new KubeClient(kc, { qps: config.apiQps, burst: config.apiBurst, userAgent: "toolfleet-operator" });
+  const client = new KubeClient(kc, { qps: config.apiQps, burst: config.apiBurst, userAgent: options.userAgent ?? "toolfleet-operator" });
   const eventClient = new KubeClient(kc, { qps: config.eventQps, burst: Math.max(1, Math.ceil(config.eventQps * 2)), userAgent: "toolfleet-operator-events" });
   const metrics = new ControllerMetrics(undefined, { apiWrites: () => client.writes.count });
   const events = new EventRecorder(eventClient, "toolfleet-operator", log);
@@ -111,8 +113,11 @@ export async function startOperator(config: OperatorConfig, kc: KubeConfig, opti
   };
 
   let elector: LeaderElector | undefined;
+  let leaseClient: KubeClient | undefined;
   if (config.leaderElection.enabled) {
-    elector = new LeaderElector(client, { ...config.leaderElection, log });
+    // Its own client: renewals must never wait behind a queue of reconcile requests.
+    leaseClient = new KubeClient(kc, { qps: 5, burst: 10, userAgent: `${options.userAgent ?? "toolfleet-operator"}-leader-election`, timeoutMs: 5_000 });
+    elector = new LeaderElector(leaseClient, { ...config.leaderElection, log });
     elector.start({
       onStartedLeading: () => void begin().catch((err: Error) => log.error("could not start reconciling", { error: err.message })),
       onStoppedLeading: () => {
@@ -140,6 +145,7 @@ export async function startOperator(config: OperatorConfig, kc: KubeConfig, opti
       await health.close();
       client.close();
       eventClient.close();
+      leaseClient?.close();
       log.info("stopped");
     },
   };

@@ -1,0 +1,203 @@
+/**
+ * What the operator's cluster tests share: an operator in-process (one namespace, its own
+ * lease) or as a real process (dist/operator/main.js, for kill and hand-over tests), reviewers
+ * who approve, and polling.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { DEFAULT_REVIEWER_GROUPS } from "../../crds/index.js";
+import { EDITOR_ROLE, REVIEWER_ROLE } from "../../crds/rbac.js";
+import { loadConfig, type OperatorConfig } from "../../operator/config.js";
+import { startOperator, type RunningOperator, type StartOptions } from "../../operator/operator.js";
+import { McpServerType, type McpServerObject } from "../../operator/mcpserver-type.js";
+import { createLogger, KubeClient, type Logger } from "../../operator/runtime/index.js";
+import { adminConfig, cluster, kubectl, userConfig } from "../cluster/harness.js";
+import { adminKubeconfigPath, repoRoot } from "../cluster/paths.js";
+
+export const REVIEWERS = {
+  security: { user: "sam", groups: [DEFAULT_REVIEWER_GROUPS.security!] },
+  legal: { user: "lee", groups: [DEFAULT_REVIEWER_GROUPS.legal!] },
+  genai: { user: "gia", groups: [DEFAULT_REVIEWER_GROUPS.genai!] },
+} as const;
+export type Area = keyof typeof REVIEWERS;
+
+/** A log that a failing test can show: lines go to a file under the cluster's logs. */
+export function testLogger(name: string): Logger {
+  const path = join(repoRoot(), ".toolfleet", "cluster", "logs", `operator-${name}.log`);
+  const fd = openSync(path, "a");
+  return createLogger({ test: name }, { level: "info", write: (line) => void writeSyncSafe(fd, line) });
+}
+function writeSyncSafe(fd: number, line: string) {
+  try {
+    writeSync(fd, line);
+  } catch {
+    /* the log is a help, never a failure */
+  }
+}
+
+export function operatorConfig(namespace: string, overrides: string[] = []): OperatorConfig {
+  return loadConfig(
+    [
+      `--namespaces=${namespace}`,
+      "--metrics-addr=127.0.0.1:0",
+      `--leader-election-id=op-${namespace}`,
+      "--kube-api-qps=100",
+      "--kube-api-burst=200",
+      "--verify-timeout=2s",
+      ...overrides,
+    ],
+    {},
+  );
+}
+
+export async function startTestOperator(namespace: string, overrides: string[] = [], options: StartOptions = {}): Promise<RunningOperator> {
+  const op = await startOperator(operatorConfig(namespace, overrides), adminConfig(), { log: testLogger(namespace), ...options });
+  await op.leading;
+  return op;
+}
+
+/** Lets the owners edit McpServers and each reviewer group review them, in `namespace`. */
+export async function grantRoles(namespace: string, editors: string[] = ["data-platform"]): Promise<void> {
+  const binding = (name: string, role: string, group: string) => ({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name, namespace },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+    subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: group }],
+  });
+  const docs = [
+    ...editors.map((g) => binding(`editors-${g.replace(/[^a-z0-9-]/g, "-")}`, EDITOR_ROLE, g)),
+    ...Object.entries(REVIEWERS).map(([area, r]) => binding(`reviewers-${area}`, REVIEWER_ROLE, r.groups[0])),
+  ];
+  await kubectl(["apply", "-f", "-"], { input: docs.map((d) => stringify(d)).join("---\n") });
+}
+
+const reviewerClients = new Map<string, KubeClient>();
+function reviewerClient(area: Area): KubeClient {
+  let c = reviewerClients.get(area);
+  if (!c) {
+    const r = REVIEWERS[area];
+    c = new KubeClient(userConfig(r.user, [...r.groups]), { qps: 200, burst: 400, userAgent: `reviewer-${area}` });
+    reviewerClients.set(area, c);
+  }
+  return c;
+}
+
+/** The area's reviewer approves (or rejects) `specHash`, as themselves. */
+export async function review(namespace: string, name: string, area: Area, specHash: string, decision: "Approved" | "Rejected" = "Approved"): Promise<void> {
+  const r = REVIEWERS[area];
+  await reviewerClient(area).request(
+    "PATCH",
+    reviewerClient(area).path(McpServerType, namespace, name),
+    { spec: { review: { [area]: { decision, reviewer: r.user, specHash, at: new Date().toISOString().replace(/\.\d+Z$/, "Z") } } } },
+    undefined,
+    "application/merge-patch+json",
+  );
+}
+
+let admin: KubeClient | undefined;
+export function adminClient(): KubeClient {
+  admin ??= new KubeClient(adminConfig(), { qps: 200, burst: 400, userAgent: "operator-tests" });
+  return admin;
+}
+
+export async function getServer(namespace: string, name: string): Promise<McpServerObject | undefined> {
+  return adminClient().get<McpServerObject>(McpServerType, namespace, name);
+}
+
+export const conditionOf = (s: McpServerObject | undefined, type: string) => s?.status?.conditions?.find((c) => c.type === type);
+export const conditionsOf = (s: McpServerObject | undefined) =>
+  Object.fromEntries((s?.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));
+
+/** Polls until `check` returns a value (not undefined/false), or fails with the last value seen. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on("error", reject);
+  });
+}
+
+export interface OperatorProcess {
+  child: ChildProcess;
+  metricsPort: number;
+  logPath: string;
+  exited: Promise<number | null>;
+  metrics(): Promise<string>;
+}
+
+/** The compiled operator as its own process (needs `tsc` output in dist/, as `make test` builds). */
+export async function spawnOperator(name: string, args: string[]): Promise<OperatorProcess> {
+  const main = join(repoRoot(), "dist", "operator", "main.js");
+  if (!existsSync(main)) throw new Error(`${main} is missing: run tsc -p tsconfig.json (make build) before these tests`);
+  const metricsPort = await freePort();
+  const logPath = join(repoRoot(), ".toolfleet", "cluster", "logs", `operator-${name}.log`);
+  const out = openSync(logPath, "a");
+  const child = spawn(process.execPath, [main, `--metrics-addr=127.0.0.1:${metricsPort}`, `--identity=${name}`, ...args], {
+    env: { ...process.env, KUBECONFIG: adminKubeconfigPath() },
+    stdio: ["ignore", out, out],
+  });
+  closeSync(out);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return {
+    child,
+    metricsPort,
+    logPath,
+    exited,
+    metrics: async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text(),
+  };
+}
+
+/** A metric's value from Prometheus text, summed over label sets that contain `labels`. */
+export function metricValue(text: string, name: string, labels = ""): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const m = /^(\S+?)(\{[^}]*\})?\s+(\S+)$/.exec(line);
+    if (!m || m[1] !== name || (labels && !(m[2] ?? "").includes(labels))) continue;
+    sum += Number(m[3]);
+  }
+  return sum;
+}
+
+/** Audit-log lines written after `offset`: who wrote what. */
+export function auditSince(offset: number): Array<{ verb: string; userAgent: string; requestURI: string; objectRef?: { resource?: string; namespace?: string; name?: string } }> {
+  const path = auditLogPath();
+  const size = statSync(path).size;
+  if (size <= offset) return [];
+  const fd = openSync(path, "r");
+  const buf = Buffer.alloc(size - offset);
+  readSync(fd, buf, 0, buf.length, offset);
+  closeSync(fd);
+  return buf
+    .toString("utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { verb: string; userAgent: string; requestURI: string });
+}
+export const auditLogPath = () => join(repoRoot(), ".toolfleet", "cluster", "logs", "audit.log");
+export const auditOffset = () => statSync(auditLogPath()).size;
+
+export { cluster, readFileSync };

@@ -1,0 +1,153 @@
+/**
+ * An McpServer's life against the real control plane (controller-manager, scheduler, kwok):
+ * the review gate holding it at 0 replicas, approvals area by area, children with owner
+ * references and Ready pods, an image change that unpublishes it at once, a resync that
+ * writes nothing, and a deletion that leaves nothing behind.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { stringify } from "yaml";
+import { CHILD_TYPES, childNameFor } from "../../operator/children.js";
+import { FINALIZER } from "../../operator/names.js";
+import type { RunningOperator } from "../../operator/operator.js";
+import { controllerOf, CoreTypes, type KubeObject } from "../../operator/runtime/index.js";
+import { McpServerType } from "../../operator/mcpserver-type.js";
+import { deleteNamespace, kubectlAs, testNamespace } from "../cluster/harness.js";
+import { inNamespace, sample } from "../api/fixtures.js";
+import { adminClient, auditOffset, auditSince, conditionsOf, getServer, grantRoles, review, startTestOperator, waitFor } from "./harness.js";
+
+const owner = { user: "olga", groups: ["data-platform"] };
+const name = "presto";
+let ns: string;
+let op: RunningOperator;
+let userAgent: string;
+
+interface Deployment extends KubeObject {
+  spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } };
+  status?: { readyReplicas?: number };
+}
+const deployment = () => adminClient().get<Deployment>(CoreTypes.Deployment, ns, name);
+
+/** Waits until the operator has nothing queued or running, then a little longer. */
+async function settled(): Promise<void> {
+  await waitFor("an idle work queue", async () => op.controller.queue.len() === 0 && op.controller.queue.inFlight() === 0, 30_000);
+  await new Promise((r) => setTimeout(r, 1500));
+  await waitFor("an idle work queue", async () => op.controller.queue.len() === 0 && op.controller.queue.inFlight() === 0, 30_000);
+}
+
+beforeAll(async () => {
+  ns = await testNamespace("op-life");
+  await grantRoles(ns);
+  userAgent = `toolfleet-operator-test-${ns}`;
+  op = await startTestOperator(ns, [], { userAgent });
+  const created = await kubectlAs(owner.user, owner.groups, ["create", "-f", "-"], { input: stringify(inNamespace(sample("presto.yaml"), ns, name)) });
+  expect(created.stdout).toContain("created");
+}, 60_000);
+
+afterAll(async () => {
+  await op?.stop();
+  await deleteNamespace(ns);
+});
+
+describe("the McpServer reconciler against the real control plane", () => {
+  let specHash = "";
+
+  it("holds an unapproved server at 0 replicas, unpublished, and publishes it once all three areas approve, one by one", async () => {
+    const pendingServer = await waitFor("the first status", async () => {
+      const s = await getServer(ns, name);
+      return s?.status?.phase === "PendingReview" && s.status.specHash ? s : undefined;
+    });
+    specHash = pendingServer.status!.specHash!;
+    expect(pendingServer.metadata.finalizers).toContain(FINALIZER);
+    expect(pendingServer.status!.registry).toMatchObject({ published: false, name: `dev.toolfleet.local.${ns}/${name}` });
+    expect((await waitFor("the deployment", deployment)).spec.replicas).toBe(0);
+
+    for (const area of ["security", "legal"] as const) {
+      await review(ns, name, area, specHash);
+      const s = await waitFor(`${area}'s approval to count`, async () => {
+        const s = await getServer(ns, name);
+        return s?.status?.review?.pending?.includes(area) === false ? s : undefined;
+      });
+      expect(s.status!.registry!.published).toBe(false);
+      expect(s.status!.phase).toBe("PendingReview");
+      expect((await deployment())!.spec.replicas).toBe(0);
+    }
+
+    await review(ns, name, "genai", specHash);
+    const published = await waitFor(
+      "Published=True with its pods Ready",
+      async () => {
+        const s = await getServer(ns, name);
+        return s?.status?.registry?.published && s.status.readyReplicas === 2 ? s : undefined;
+      },
+      60_000,
+    );
+    expect(conditionsOf(published)).toEqual({
+      Reviewed: "True/Approved",
+      Available: "True/MinimumReplicasReady",
+      ToolsVerified: "Unknown/Unreachable", // no route to a Service here: said so, not made up
+      Published: "True/Published",
+      Ready: "True/Ready",
+    });
+    expect(published.status!.conditions!.every((c) => c.observedGeneration === published.metadata.generation)).toBe(true);
+    expect(published.status!.url).toBe(`http://${name}.${ns}.svc.cluster.local:8080/mcp`);
+    expect((await deployment())!.status!.readyReplicas).toBe(2);
+
+    for (const type of CHILD_TYPES) {
+      const child = await adminClient().get(type, ns, childNameFor(type, name));
+      expect(child).toBeDefined();
+      expect(controllerOf(child!, McpServerType)).toMatchObject({ name, uid: published.metadata.uid, controller: true, blockOwnerDeletion: true });
+    }
+  }, 120_000);
+
+  it("a resync of unchanged servers writes nothing (client count, resource versions and the audit log agree)", async () => {
+    await settled();
+    const versions = async () => {
+      const objs = [await getServer(ns, name), ...(await Promise.all(CHILD_TYPES.map((t) => adminClient().get(t, ns, childNameFor(t, name)))))];
+      return objs.map((o) => o?.metadata.resourceVersion);
+    };
+    const before = await versions();
+    const offset = auditOffset();
+    const writes = op.client.writes.count;
+    op.controller.primary.resync();
+    await settled();
+    expect(op.client.writes.count - writes).toBe(0);
+    expect(await versions()).toEqual(before);
+    const ours = auditSince(offset).filter((e) => e.userAgent.startsWith(userAgent));
+    expect(ours).toEqual([]);
+  }, 60_000);
+
+  it("changing the image unpublishes it and scales it to 0 within 2 s", async () => {
+    const image = "registry.example.com/toolfleet/presto-mcp@sha256:" + "e".repeat(64);
+    const started = Date.now();
+    const patched = await kubectlAs(owner.user, owner.groups, ["patch", "mcpserver", name, "-n", ns, "--type=merge", "-p", JSON.stringify({ spec: { workload: { image } } })]);
+    expect(patched.code).toBe(0);
+    const s = await waitFor(
+      "unpublished and scaled to 0",
+      async () => {
+        const [s, d] = await Promise.all([getServer(ns, name), deployment()]);
+        return s?.status?.registry?.published === false && d?.spec.replicas === 0 ? s : undefined;
+      },
+      2_000,
+      50,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(s.status!.phase).toBe("Unpublished");
+    expect(s.status!.review).toMatchObject({ approved: false, stale: ["security", "legal", "genai"] });
+    expect(conditionsOf(s)).toMatchObject({ Reviewed: "False/ReviewStale", Published: "False/NotReviewed" });
+    expect(s.status!.specHash).not.toBe(specHash);
+  }, 30_000);
+
+  it("records an Event for transitions", async () => {
+    const events = await adminClient().list<KubeObject & { reason: string; involvedObject: { name: string } }>(CoreTypes.Event, { namespace: ns });
+    const reasons = events.items.filter((e) => e.involvedObject.name === name).map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(["Approved", "Published", "ReviewStale"]));
+  });
+
+  it("deleting the McpServer removes every child and the finalizer", async () => {
+    await adminClient().delete(McpServerType, ns, name);
+    await waitFor("the McpServer to be gone", async () => (await getServer(ns, name)) === undefined, 20_000);
+    for (const type of CHILD_TYPES) {
+      await waitFor(`${type.kind} to be gone`, async () => (await adminClient().get(type, ns, childNameFor(type, name))) === undefined, 20_000);
+    }
+  }, 60_000);
+});
