@@ -5,13 +5,16 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE_TEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: run test build crds cluster cluster-down bench deps clean
+.PHONY: run test build crds cluster cluster-down backends backends-down bench deps system-deps clean
 
 deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	@echo "[deps] npm ci"
 	npm ci --no-audit --no-fund
 	@touch $@
+
+system-deps:
+	@bash test/system-deps.sh
 
 build: deps
 	@echo "[build] tsc"
@@ -29,12 +32,22 @@ cluster: build
 cluster-down:
 	@if [ -f dist/test/cluster/cli.js ]; then node dist/test/cluster/cli.js down; else rm -rf .toolfleet/cluster .toolfleet/kubeconfig; fi
 
+## backends: install the real Trino, Airflow and Spark the domain servers are tested against (cached, once)
+backends:
+	@bash test/backends/install-trino.sh >&2
+	@bash test/backends/install-airflow.sh >&2
+	@bash test/backends/install-spark.sh >&2
+
+## backends-down: stop the backends that tests or make run started
+backends-down:
+	@if [ -f dist/test/backends/harness.js ]; then node dist/test/backends/harness.js down; fi
+
 ## run: the main job on the local control plane, in the foreground until Ctrl-C
 run: build
 	node dist/local/run.js
 
 ## test: type-check, then every test (jest starts the local control plane once)
-test: build
+test: build system-deps backends
 	$(NODE_TEST) $(JEST_ARGS)
 
 ## bench: every benchmark in bench/, each prints `bench <name>: <figure> (target <target>)`
