@@ -1,0 +1,33 @@
+/** `POST /api/v1/access` with `{ server, tool? }`: the shared policy's answer for the caller. */
+import { Router } from "express";
+import { z } from "zod";
+import { checkAccess } from "./access-check.js";
+import { viewerFrom } from "./authn.js";
+import type { Catalog } from "./catalog.js";
+import { BadParameter, NotFound } from "./errors.js";
+
+export const AccessRequest = z
+  .object({
+    server: z.string().min(1).max(512).describe("The server's registry name, e.g. dev.toolfleet.local.data-platform/presto."),
+    tool: z.string().min(1).max(64).optional().describe("A tool of the server; omitted: may the caller use the server at all."),
+  })
+  .strict();
+
+export function accessRoutes(catalog: Catalog): Router {
+  const router = Router();
+  router.post("/access", (req, res) => {
+    if (!req.is("application/json")) throw new BadParameter("body", "send a JSON object with Content-Type: application/json");
+    const parsed = AccessRequest.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const field = issue.path.length ? issue.path.join(".") : "body";
+      throw new BadParameter(field, issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.join(", ")}; send { server, tool? }` : issue.message);
+    }
+    const viewer = viewerFrom(res);
+    const entry = catalog.get(parsed.data.server);
+    if (!entry || (!entry.published && !viewer.privileged)) throw new NotFound(`Server not found: ${parsed.data.server}`, "server");
+    // A published server the caller may not use is still answered: the denial and its reason are what the caller needs.
+    res.json(checkAccess(entry, viewer, parsed.data.tool));
+  });
+  return router;
+}

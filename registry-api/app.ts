@@ -1,0 +1,98 @@
+/**
+ * The registry's HTTP surface as an express app: the official registry API under /v0.1 and
+ * /v0, the access check, the web UI, OpenAPI, metrics and health. Everything it serves comes
+ * from the catalog; nothing is stored.
+ */
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { Authenticator } from "../auth/index.js";
+import { accessRoutes } from "./access-routes.js";
+import { createAuthn } from "./authn.js";
+import type { Catalog } from "./catalog.js";
+import { HttpError } from "./errors.js";
+import { RegistryMetrics } from "./metrics.js";
+import { openApiDocument } from "./openapi.js";
+import { registryRoutes } from "./registry-routes.js";
+import { ResponseRenderer } from "./server-response.js";
+import { uiRoutes } from "./ui/routes.js";
+import type { RoleGroups } from "./visibility.js";
+
+export interface RegistryAppOptions {
+  catalog: Catalog;
+  authenticator?: Authenticator;
+  roles: RoleGroups;
+  allowAnonymous: boolean;
+  /** Issuer of people's tokens, advertised in the protected-resource metadata. */
+  issuer?: string;
+  /** The registry's public URL; by default taken from each request's Host. */
+  publicUrl?: string;
+  demoTokensDir?: string;
+  health: { live: () => boolean; ready: () => boolean };
+  metrics?: RegistryMetrics;
+}
+
+export function createRegistryApp(options: RegistryAppOptions) {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  const metrics = options.metrics ?? new RegistryMetrics(options.catalog);
+  const areas = Object.keys(options.roles.reviewerGroups);
+  const renderer = new ResponseRenderer(areas);
+  let lastBase = options.publicUrl ?? "http://127.0.0.1";
+  const resourceMetadataUrl = () => `${lastBase}/.well-known/oauth-protected-resource`;
+  const authn = createAuthn({ authenticator: options.authenticator, roles: options.roles, allowAnonymous: options.allowAnonymous, resourceMetadataUrl });
+
+  app.use(metrics.middleware());
+  app.use((req, _res, next) => {
+    if (!options.publicUrl && req.headers.host) lastBase = `${req.protocol}://${req.headers.host}`;
+    next();
+  });
+
+  app.get("/healthz", (_req, res) => {
+    const ok = options.health.live();
+    res.status(ok ? 200 : 503).json({ status: ok ? "ok" : "the McpServer watch keeps failing" });
+  });
+  app.get("/readyz", (_req, res) => {
+    const ok = options.health.ready();
+    res.status(ok ? 200 : 503).json({ status: ok ? "ready" : "the McpServer cache has not synced" });
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get("/openapi.json", (req, res) => {
+    res.json(openApiDocument(options.publicUrl ?? `${req.protocol}://${req.headers.host ?? "127.0.0.1"}`));
+  });
+  app.get("/.well-known/oauth-protected-resource", (req, res) => {
+    const base = options.publicUrl ?? `${req.protocol}://${req.headers.host ?? "127.0.0.1"}`;
+    res.json({ resource: base, ...(options.issuer ? { authorization_servers: [options.issuer] } : {}), bearer_methods_supported: ["header"] });
+  });
+
+  const registry = registryRoutes({ catalog: options.catalog, renderer });
+  app.use("/v0.1", authn.api, registry);
+  app.use("/v0", authn.api, registry);
+  app.use("/api/v1", express.json({ limit: "16kb", strict: true }), authn.api, accessRoutes(options.catalog));
+  app.use(uiRoutes({ catalog: options.catalog, authn, areas, demoTokensDir: options.demoTokensDir, resourceMetadataUrl }));
+
+  app.use((req, res) => {
+    res.locals.route = "unmatched";
+    res.status(404).json({ error: `no such endpoint: ${req.method} ${req.path} (see /openapi.json)` });
+  });
+  // Four parameters: express's error handler. Every refusal is JSON naming what to fix.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof HttpError) {
+      res.status(err.status).json(err.body());
+      return;
+    }
+    const e = err as { type?: string; status?: number; message?: string };
+    if (e.type === "entity.parse.failed") {
+      res.status(400).json({ error: `body: not valid JSON (${e.message ?? "parse error"})`, parameter: "body" });
+      return;
+    }
+    if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
+      res.status(e.status).json({ error: `body: ${e.message ?? "refused"}`, parameter: "body" });
+      return;
+    }
+    process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "request failed", path: req.path, error: String(e.message ?? err) })}\n`);
+    res.status(500).json({ error: "internal error" });
+  });
+  return app;
+}

@@ -1,0 +1,68 @@
+/**
+ * The shared authenticator, configured for the registry: people's tokens from the configured
+ * issuer (JWKS URL or a static JWKS file), and service-account tokens verified against the
+ * cluster's own keys, whose issuer is discovered from the API server.
+ */
+import { readFileSync } from "node:fs";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { JSONWebKeySet } from "jose";
+import { createAuthenticator, type Authenticator, type AuthenticatorOptions, type KeySource } from "../auth/index.js";
+import { KubeClient } from "../operator/runtime/index.js";
+import type { RegistryConfig } from "./config.js";
+import { RegistryConfigError } from "./config.js";
+
+/** The cluster's service-account issuer, from its OIDC discovery document. */
+export async function clusterIssuer(client: KubeClient): Promise<string> {
+  const doc = (await client.request("GET", "/.well-known/openid-configuration")) as { issuer?: unknown } | undefined;
+  if (typeof doc?.issuer !== "string") throw new Error("the API server's /.well-known/openid-configuration names no issuer");
+  return doc.issuer;
+}
+
+/**
+ * jose fetches the cluster's JWKS through the KubeClient, so the API server's CA and the
+ * registry's credentials apply; the issuer's public URL may not be reachable from here.
+ */
+function clusterJwksFetch(client: KubeClient) {
+  return async (): Promise<Response> => {
+    const jwks = await client.request("GET", "/openid/v1/jwks");
+    return new Response(JSON.stringify(jwks), { status: 200, headers: { "content-type": "application/json" } });
+  };
+}
+
+export async function registryAuthenticator(config: RegistryConfig, kc: KubeConfig | undefined): Promise<Authenticator | undefined> {
+  const options: AuthenticatorOptions = {};
+  if (config.users) {
+    let keys: KeySource;
+    if (config.users.jwksFile) {
+      let jwks: JSONWebKeySet;
+      try {
+        jwks = JSON.parse(readFileSync(config.users.jwksFile, "utf8")) as JSONWebKeySet;
+      } catch (err) {
+        throw new RegistryConfigError(`--oidc-jwks-file: cannot read ${config.users.jwksFile}: ${(err as Error).message}`);
+      }
+      if (!Array.isArray(jwks.keys)) throw new RegistryConfigError(`--oidc-jwks-file: ${config.users.jwksFile} is not a JWKS ({"keys": [...]})`);
+      keys = { jwks };
+    } else {
+      keys = { jwksUrl: config.users.jwksUrl! };
+    }
+    options.users = {
+      issuer: config.users.issuer,
+      audience: config.users.audience,
+      keys,
+      groupsClaim: config.users.groupsClaim,
+      clockToleranceSec: config.clockToleranceSec,
+    };
+  }
+  if (config.serviceAccounts) {
+    if (!kc) throw new RegistryConfigError("--service-account-audience: needs a kubeconfig (KUBECONFIG) to reach the cluster's keys");
+    const client = new KubeClient(kc, { qps: 5, burst: 10, userAgent: "toolfleet-registry-auth" });
+    options.serviceAccounts = {
+      issuer: await clusterIssuer(client),
+      audience: config.serviceAccounts.audience,
+      keys: { jwksUrl: new URL("/openid/v1/jwks", client.server), fetch: clusterJwksFetch(client) },
+      clockToleranceSec: config.clockToleranceSec,
+    };
+  }
+  if (!options.users && !options.serviceAccounts) return undefined;
+  return createAuthenticator(options);
+}

@@ -1,0 +1,129 @@
+/**
+ * The catalog: every McpServer the cache holds, parsed once per version of the object and
+ * kept sorted by registry name, which is what cursors point into. Rebuilt lazily after a
+ * change, so a burst of watch events costs one sort, not one per event.
+ */
+import { McpServerSpec, type McpServerStatus } from "../crds/index.js";
+import { serverPolicy } from "../operator/children.js";
+import { registryName, serverUrl } from "../operator/names.js";
+import type { Logger } from "../operator/runtime/index.js";
+import { silentLogger } from "../operator/runtime/index.js";
+import type { ServerPolicy } from "../policy/index.js";
+import type { CachedServer } from "./server-cache.js";
+
+export interface CatalogEntry {
+  /** `namespace/name` of the McpServer. */
+  key: string;
+  namespace: string;
+  name: string;
+  /** `<prefix>.<namespace>/<name>`. */
+  registryName: string;
+  spec: McpServerSpec;
+  status: McpServerStatus;
+  published: boolean;
+  url: string;
+  /** The policy the server enforces at call time, built by the operator's own function. */
+  policy: ServerPolicy;
+  /** Epoch ms of the last write to the object, for updated_since. */
+  updatedAtMs: number;
+  updatedAt: string;
+  createdAt: string;
+}
+
+/** What the catalog reads: the informer, or anything shaped like it (tests, benchmarks). */
+export interface ServerSource {
+  list(): CachedServer[];
+  onChange(listener: () => void): () => void;
+}
+
+export interface CatalogOptions {
+  registryPrefix: string;
+  clusterDomain: string;
+  verifierServiceAccount: string;
+  log?: Logger;
+}
+
+export class Catalog {
+  private sorted: CatalogEntry[] = [];
+  private readonly byName = new Map<string, CatalogEntry>();
+  private dirty = true;
+  /** Parsed entries by cached object: an object the informer has not replaced is not parsed again. */
+  private parsed = new WeakMap<CachedServer, CatalogEntry | null>();
+  private readonly log: Logger;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly source: ServerSource,
+    private readonly options: CatalogOptions,
+  ) {
+    this.log = options.log ?? silentLogger;
+    this.unsubscribe = source.onChange(() => {
+      this.dirty = true;
+    });
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  /** Every entry, sorted by registry name. */
+  entries(): readonly CatalogEntry[] {
+    this.refresh();
+    return this.sorted;
+  }
+
+  get(name: string): CatalogEntry | undefined {
+    this.refresh();
+    return this.byName.get(name);
+  }
+
+  private refresh(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const next: CatalogEntry[] = [];
+    for (const obj of this.source.list()) {
+      let entry = this.parsed.get(obj);
+      if (entry === undefined) {
+        entry = this.toEntry(obj);
+        this.parsed.set(obj, entry);
+      }
+      if (entry) next.push(entry);
+    }
+    next.sort((a, b) => (a.registryName < b.registryName ? -1 : a.registryName > b.registryName ? 1 : 0));
+    this.sorted = next;
+    this.byName.clear();
+    for (const e of next) this.byName.set(e.registryName, e);
+  }
+
+  private toEntry(obj: CachedServer): CatalogEntry | null {
+    const parsed = McpServerSpec.safeParse(obj.spec);
+    if (!parsed.success) {
+      // The API server validated it; a spec from an older schema is left out, not served half-read.
+      this.log.warn("McpServer spec does not parse; not served", { namespace: obj.metadata.namespace, name: obj.metadata.name, error: parsed.error.message });
+      return null;
+    }
+    const spec = parsed.data;
+    const status = obj.status ?? {};
+    const { namespace, name } = obj.metadata;
+    const policy = serverPolicy(obj, spec, {
+      registryPrefix: this.options.registryPrefix,
+      clusterDomain: this.options.clusterDomain,
+      ingressNamespaces: [],
+      verifierServiceAccount: this.options.verifierServiceAccount,
+    });
+    return {
+      key: `${namespace}/${name}`,
+      namespace,
+      name,
+      registryName: registryName(this.options.registryPrefix, namespace, name),
+      spec,
+      status,
+      published: status.registry?.published === true,
+      url: status.url ?? serverUrl(obj, spec, this.options.clusterDomain),
+      policy,
+      updatedAtMs: Date.parse(obj.lastWriteAt),
+      updatedAt: obj.lastWriteAt,
+      createdAt: typeof obj.metadata.creationTimestamp === "string" ? obj.metadata.creationTimestamp : obj.lastWriteAt,
+    };
+  }
+}

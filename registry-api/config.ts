@@ -1,0 +1,165 @@
+/**
+ * The registry's configuration, from flags (`--name=value`) or environment variables; flags
+ * win. Every bad value is refused at start with the flag's name and what it accepts.
+ */
+import { DEFAULT_REVIEWER_GROUPS, SYSTEM_NAMESPACE } from "../crds/index.js";
+
+export interface RegistryConfig {
+  port: number;
+  host: string;
+  /** The URL people and clients use to reach the registry; default http://<host>:<port>. */
+  publicUrl?: string;
+  /** Namespaces to serve; empty means every namespace. */
+  namespaces: string[];
+  /** Registry names are `<prefix>.<namespace>/<name>`, as the operator writes them. */
+  registryPrefix: string;
+  /** People's tokens; unset means people cannot sign in (service accounts only). */
+  users?: {
+    issuer: string;
+    audience: string[];
+    /** Exactly one of jwksUrl and jwksFile. */
+    jwksUrl?: string;
+    jwksFile?: string;
+    groupsClaim: string;
+  };
+  /** Accept Kubernetes service-account tokens for this audience, verified against the cluster's keys. */
+  serviceAccounts?: { audience: string[] };
+  clockToleranceSec: number;
+  /** Review area → the group whose members review it. */
+  reviewerGroups: Record<string, string>;
+  /** Groups that see and may inspect everything. */
+  adminGroups: string[];
+  /** The operator's verifier service account, as the operator names it in every server's policy. */
+  verifierServiceAccount: string;
+  clusterDomain: string;
+  /** Serve callers without a token as a person in no group. */
+  allowAnonymous: boolean;
+  /** The UI's local login lists the tokens in this folder (`make run` only). */
+  demoTokensDir?: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+export class RegistryConfigError extends Error {
+  override readonly name = "RegistryConfigError";
+}
+
+interface Flag {
+  flag: string;
+  env: string;
+  help: string;
+}
+
+const FLAGS = {
+  port: { flag: "port", env: "REGISTRY_PORT", help: "listen port (default 8080)" },
+  host: { flag: "host", env: "REGISTRY_HOST", help: "listen address (default 127.0.0.1)" },
+  publicUrl: { flag: "public-url", env: "REGISTRY_PUBLIC_URL", help: "the URL clients use (default http://<host>:<port>)" },
+  namespaces: { flag: "namespaces", env: "TOOLFLEET_NAMESPACES", help: "comma-separated namespaces to serve; empty for all" },
+  registryPrefix: { flag: "registry-prefix", env: "TOOLFLEET_REGISTRY_PREFIX", help: "registry name prefix (default dev.toolfleet.local, as the operator)" },
+  issuer: { flag: "oidc-issuer", env: "REGISTRY_OIDC_ISSUER", help: "issuer of people's tokens" },
+  audience: { flag: "oidc-audience", env: "REGISTRY_OIDC_AUDIENCE", help: "comma-separated audiences people's tokens must carry" },
+  jwksUrl: { flag: "oidc-jwks-url", env: "REGISTRY_OIDC_JWKS_URL", help: "JWKS URL of the issuer" },
+  jwksFile: { flag: "oidc-jwks-file", env: "REGISTRY_OIDC_JWKS_FILE", help: "a static JWKS file instead of a URL" },
+  groupsClaim: { flag: "groups-claim", env: "REGISTRY_GROUPS_CLAIM", help: "token claim with the groups (default groups; dotted paths allowed)" },
+  saAudience: { flag: "service-account-audience", env: "REGISTRY_SERVICE_ACCOUNT_AUDIENCE", help: "accept service-account tokens for these audiences; unset: refuse them" },
+  clockTolerance: { flag: "clock-tolerance", env: "REGISTRY_CLOCK_TOLERANCE", help: "seconds of clock skew allowed on exp/nbf (default 30)" },
+  reviewerGroups: { flag: "reviewer-groups", env: "TOOLFLEET_REVIEWER_GROUPS", help: "area=group,... (default the review gate's groups)" },
+  adminGroups: { flag: "admin-groups", env: "REGISTRY_ADMIN_GROUPS", help: "comma-separated groups that see everything (default toolfleet:admins)" },
+  verifier: { flag: "verifier-service-account", env: "TOOLFLEET_VERIFIER_SERVICE_ACCOUNT", help: `the operator's verifier, namespace/name (default ${SYSTEM_NAMESPACE}/toolfleet-operator)` },
+  clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: "cluster DNS domain (default cluster.local)" },
+  anonymous: { flag: "allow-anonymous", env: "REGISTRY_ALLOW_ANONYMOUS", help: "true to serve callers without a token as a person in no group (default false)" },
+  demoTokens: { flag: "demo-tokens-dir", env: "REGISTRY_DEMO_TOKENS_DIR", help: "enables the UI's local login with the tokens in this folder (make run only)" },
+  logLevel: { flag: "log-level", env: "REGISTRY_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
+} satisfies Record<string, Flag>;
+
+export function usage(): string {
+  return Object.values(FLAGS)
+    .map((f) => `  --${f.flag.padEnd(26)} ${f.env.padEnd(36)} ${f.help}`)
+    .join("\n");
+}
+
+const list = (s: string | undefined) =>
+  (s ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+function parseBool(value: string, f: Flag): boolean {
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new RegistryConfigError(`--${f.flag} (${f.env}): "${value}" is not true or false`);
+}
+
+function parseInteger(value: string, f: Flag, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new RegistryConfigError(`--${f.flag} (${f.env}): "${value}" must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+const SA_REF = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
+
+export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): RegistryConfig {
+  const flags = new Map<string, string>();
+  const known = new Set(Object.values(FLAGS).map((f) => f.flag));
+  for (const arg of argv) {
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+    if (!m || !known.has(m[1]!)) throw new RegistryConfigError(`unknown argument "${arg}"; the registry accepts:\n${usage()}`);
+    flags.set(m[1]!, m[2] ?? "true");
+  }
+  const get = (f: Flag): string | undefined => {
+    const v = flags.get(f.flag) ?? env[f.env];
+    return v === undefined || v === "" ? undefined : v;
+  };
+
+  const reviewerGroups: Record<string, string> = { ...DEFAULT_REVIEWER_GROUPS };
+  for (const pair of list(get(FLAGS.reviewerGroups))) {
+    const [area, group] = pair.split("=");
+    if (!area?.trim() || !group?.trim()) throw new RegistryConfigError(`--reviewer-groups: "${pair}" is not area=group`);
+    reviewerGroups[area.trim()] = group.trim();
+  }
+
+  const issuer = get(FLAGS.issuer);
+  const jwksUrl = get(FLAGS.jwksUrl);
+  const jwksFile = get(FLAGS.jwksFile);
+  const audience = list(get(FLAGS.audience));
+  let users: RegistryConfig["users"];
+  if (issuer !== undefined) {
+    if (audience.length === 0) throw new RegistryConfigError(`--${FLAGS.audience.flag} (${FLAGS.audience.env}): required with --${FLAGS.issuer.flag}`);
+    if ((jwksUrl === undefined) === (jwksFile === undefined)) {
+      throw new RegistryConfigError(`--${FLAGS.jwksUrl.flag} or --${FLAGS.jwksFile.flag}: set exactly one with --${FLAGS.issuer.flag}`);
+    }
+    if (jwksUrl !== undefined && !/^https?:\/\//.test(jwksUrl)) throw new RegistryConfigError(`--${FLAGS.jwksUrl.flag}: "${jwksUrl}" is not an http(s) URL`);
+    users = { issuer, audience, jwksUrl, jwksFile, groupsClaim: get(FLAGS.groupsClaim) ?? "groups" };
+  } else if (jwksUrl !== undefined || jwksFile !== undefined) {
+    throw new RegistryConfigError(`--${FLAGS.issuer.flag} (${FLAGS.issuer.env}): required with a JWKS`);
+  }
+
+  const saAudience = list(get(FLAGS.saAudience));
+  const verifier = get(FLAGS.verifier) ?? `${SYSTEM_NAMESPACE}/toolfleet-operator`;
+  if (!SA_REF.test(verifier)) throw new RegistryConfigError(`--${FLAGS.verifier.flag}: "${verifier}" is not namespace/name`);
+  const logLevel = get(FLAGS.logLevel) ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new RegistryConfigError(`--log-level: "${logLevel}" is not debug, info, warn or error`);
+
+  const allowAnonymous = parseBool(get(FLAGS.anonymous) ?? "false", FLAGS.anonymous);
+  if (!users && saAudience.length === 0 && !allowAnonymous) {
+    throw new RegistryConfigError(
+      `no caller could ever be served: set --${FLAGS.issuer.flag} (people), --${FLAGS.saAudience.flag} (service accounts) or --${FLAGS.anonymous.flag}=true`,
+    );
+  }
+  return {
+    port: parseInteger(get(FLAGS.port) ?? "8080", FLAGS.port, 0, 65535),
+    host: get(FLAGS.host) ?? "127.0.0.1",
+    publicUrl: get(FLAGS.publicUrl),
+    namespaces: list(get(FLAGS.namespaces)),
+    registryPrefix: get(FLAGS.registryPrefix) ?? "dev.toolfleet.local",
+    users,
+    serviceAccounts: saAudience.length > 0 ? { audience: saAudience } : undefined,
+    clockToleranceSec: parseInteger(get(FLAGS.clockTolerance) ?? "30", FLAGS.clockTolerance, 0, 600),
+    reviewerGroups,
+    adminGroups: list(get(FLAGS.adminGroups) ?? "toolfleet:admins"),
+    verifierServiceAccount: verifier,
+    clusterDomain: get(FLAGS.clusterDomain) ?? "cluster.local",
+    allowAnonymous,
+    demoTokensDir: get(FLAGS.demoTokens),
+    logLevel: logLevel as RegistryConfig["logLevel"],
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The official registry API, read side: `GET /servers`, `/servers/{serverName}/versions` and
+ * `/servers/{serverName}/versions/{version}`, mounted under both /v0.1 and /v0. Server names
+ * arrive URL-encoded (`dev.toolfleet.local.data-platform%2Fpresto`); an unencoded slash is
+ * accepted too, since many clients do not encode it.
+ */
+import { Router, type Request, type Response } from "express";
+import type { Catalog, CatalogEntry } from "./catalog.js";
+import { NotFound } from "./errors.js";
+import { parseBoolean, parseListQuery } from "./list-query.js";
+import { listPage } from "./listing.js";
+import type { ResponseRenderer } from "./server-response.js";
+import { viewerFrom } from "./authn.js";
+import { canSee } from "./visibility.js";
+
+export interface RegistryRoutesDeps {
+  catalog: Catalog;
+  renderer: ResponseRenderer;
+}
+
+function sendJsonText(res: Response, text: string): void {
+  res.status(200).type("application/json").send(text);
+}
+
+function serverList(renderer: ResponseRenderer, entries: readonly CatalogEntry[], nextCursor?: string): string {
+  // Entries are pre-rendered JSON: the page is stitched, not serialized again.
+  const metadata = JSON.stringify(nextCursor ? { nextCursor, count: entries.length } : { count: entries.length });
+  return `{"servers":[${entries.map((e) => renderer.json(e)).join(",")}],"metadata":${metadata}}`;
+}
+
+export function registryRoutes({ catalog, renderer }: RegistryRoutesDeps): Router {
+  const router = Router();
+
+  router.get("/servers", (req, res) => {
+    const query = parseListQuery(req.query as Record<string, unknown>);
+    const page = listPage(catalog.entries(), viewerFrom(res), query);
+    sendJsonText(res, serverList(renderer, page.entries, page.nextCursor));
+  });
+
+  const visibleServer = (req: Request, res: Response): CatalogEntry => {
+    const params = req.params as Record<string, string | undefined>;
+    const name = params.namespace ? `${params.namespace}/${params.serverName ?? ""}` : (params.serverName ?? "");
+    parseBoolean(req.query as Record<string, unknown>, "include_deleted");
+    const entry = catalog.get(name);
+    // Not found and not visible are one answer: no caller learns what it may not see.
+    if (!entry || !canSee(entry, viewerFrom(res))) throw new NotFound(`Server not found: ${name}`, "serverName");
+    return entry;
+  };
+
+  const versions = (req: Request, res: Response) => sendJsonText(res, serverList(renderer, [visibleServer(req, res)]));
+  const version = (req: Request, res: Response) => {
+    const entry = visibleServer(req, res);
+    const wanted = (req.params as Record<string, string>).version ?? "";
+    if (wanted !== "latest" && wanted !== entry.spec.version) {
+      throw new NotFound(`Server version not found: ${entry.registryName} has version ${entry.spec.version}`, "version");
+    }
+    sendJsonText(res, renderer.json(entry));
+  };
+
+  router.get("/servers/:serverName/versions", versions);
+  router.get("/servers/:serverName/versions/:version", version);
+  router.get("/servers/:namespace/:serverName/versions", versions);
+  router.get("/servers/:namespace/:serverName/versions/:version", version);
+  return router;
+}

@@ -1,0 +1,105 @@
+/**
+ * An entry as the official registry API shapes it (ServerResponse: `server` is server.json,
+ * `_meta` the registry's block), with Toolfleet's fields under `_meta["dev.toolfleet/server"]`.
+ * The same for every caller, so each entry's JSON is rendered once per version of the object.
+ */
+import type { CatalogEntry } from "./catalog.js";
+import { reviewPosture, type AreaPosture } from "./visibility.js";
+
+export const OFFICIAL_META = "io.modelcontextprotocol.registry/official";
+export const TOOLFLEET_META = "dev.toolfleet/server";
+export const SERVER_SCHEMA = "https://static.modelcontextprotocol.io/schemas/2025-12-11/server.schema.json";
+
+export interface ToolfleetServerMeta {
+  namespace: string;
+  name: string;
+  owner: { team: string; contact: string };
+  access: { allowedGroups: string[]; allowedServiceAccounts: string[] };
+  tools: Array<{ name: string; description?: string; readOnly: boolean; sensitive: boolean; minutesSaved: number; allowedGroups?: string[] }>;
+  review: { approved: boolean; areas: AreaPosture[] };
+  published: boolean;
+  phase?: string;
+  readyReplicas?: number;
+  serverInfo?: { name: string; version: string; protocolVersion: string };
+  conditions: Array<{ type: string; status: string; reason: string; message: string; lastTransitionTime: string }>;
+}
+
+export interface ServerResponse {
+  server: {
+    $schema: string;
+    name: string;
+    title: string;
+    description: string;
+    version: string;
+    remotes: Array<{ type: "streamable-http"; url: string }>;
+  };
+  _meta: {
+    [OFFICIAL_META]: { status: "active"; statusMessage?: string; publishedAt?: string; updatedAt: string; isLatest: boolean };
+    [TOOLFLEET_META]: ToolfleetServerMeta;
+  };
+}
+
+export function toolfleetMeta(entry: CatalogEntry, areas: readonly string[]): ToolfleetServerMeta {
+  const { spec, status } = entry;
+  return {
+    namespace: entry.namespace,
+    name: entry.name,
+    owner: { team: spec.owner.team, contact: spec.owner.contact },
+    access: { allowedGroups: [...spec.access.allowedGroups], allowedServiceAccounts: [...spec.access.allowedServiceAccounts] },
+    tools: spec.tools.map((t) => ({
+      name: t.name,
+      ...(t.description ? { description: t.description } : {}),
+      readOnly: t.readOnly,
+      sensitive: t.sensitive,
+      minutesSaved: t.minutesSaved,
+      ...(t.allowedGroups ? { allowedGroups: [...t.allowedGroups] } : {}),
+    })),
+    review: { approved: status.review?.approved ?? false, areas: reviewPosture(entry, areas) },
+    published: entry.published,
+    ...(status.phase ? { phase: status.phase } : {}),
+    ...(status.readyReplicas !== undefined ? { readyReplicas: status.readyReplicas } : {}),
+    ...(status.serverInfo ? { serverInfo: status.serverInfo } : {}),
+    conditions: (status.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message, lastTransitionTime: c.lastTransitionTime })),
+  };
+}
+
+export function toServerResponse(entry: CatalogEntry, areas: readonly string[]): ServerResponse {
+  const publishedAt = entry.status.registry?.publishedAt;
+  return {
+    server: {
+      $schema: SERVER_SCHEMA,
+      name: entry.registryName,
+      title: entry.spec.title,
+      description: entry.spec.description,
+      version: entry.spec.version,
+      remotes: [{ type: "streamable-http", url: entry.url }],
+    },
+    _meta: {
+      [OFFICIAL_META]: {
+        // The official enum has no "unpublished": reviewers see it active with a message, and
+        // Toolfleet's block says published: false.
+        status: "active",
+        ...(entry.published ? {} : { statusMessage: `not published${entry.status.phase ? ` (${entry.status.phase})` : ""}: only reviewers and admins see it` }),
+        ...(publishedAt ? { publishedAt } : {}),
+        updatedAt: entry.updatedAt,
+        isLatest: true,
+      },
+      [TOOLFLEET_META]: toolfleetMeta(entry, areas),
+    },
+  };
+}
+
+/** JSON of each entry, kept while the entry object lives (a new object version renders again). */
+export class ResponseRenderer {
+  private readonly cache = new WeakMap<CatalogEntry, string>();
+  constructor(private readonly areas: readonly string[]) {}
+
+  json(entry: CatalogEntry): string {
+    let text = this.cache.get(entry);
+    if (text === undefined) {
+      text = JSON.stringify(toServerResponse(entry, this.areas));
+      this.cache.set(entry, text);
+    }
+    return text;
+  }
+}
