@@ -67,9 +67,10 @@ export function createRegistryApp(options: RegistryAppOptions) {
   });
 
   const registry = registryRoutes({ catalog: options.catalog, renderer });
-  app.use("/v0.1", authn.api, registry);
-  app.use("/v0", authn.api, registry);
-  app.use("/api/v1", express.json({ limit: "16kb", strict: true }), authn.api, accessRoutes(options.catalog));
+  const mount = RegistryMetrics.mount();
+  app.use("/v0.1", mount, authn.api, registry);
+  app.use("/v0", mount, authn.api, registry);
+  app.use("/api/v1", mount, express.json({ limit: "16kb", strict: true }), authn.api, accessRoutes(options.catalog));
   app.use(uiRoutes({ catalog: options.catalog, authn, areas, demoTokensDir: options.demoTokensDir, resourceMetadataUrl }));
 
   app.use((req, res) => {

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import type { KubeConfig } from "@kubernetes/client-node";
-import type { JSONWebKeySet } from "jose";
-import { createAuthenticator, type Authenticator, type AuthenticatorOptions, type KeySource } from "../auth/index.js";
+import type { FetchImplementation, JSONWebKeySet } from "jose";
+import type { RequestOptions } from "node:https";
+import { createAuthenticator, kubernetesJwksFetch, type Authenticator, type AuthenticatorOptions, type KeySource } from "../auth/index.js";
 import { KubeClient } from "../operator/runtime/index.js";
 import type { RegistryConfig } from "./config.js";
 import { RegistryConfigError } from "./config.js";
@@ -19,14 +20,20 @@ export async function clusterIssuer(client: KubeClient): Promise<string> {
 }
 
 /**
- * jose fetches the cluster's JWKS through the KubeClient, so the API server's CA and the
- * registry's credentials apply; the issuer's public URL may not be reachable from here.
+ * jose fetches the cluster's JWKS from the API server with the kubeconfig's CA and credentials
+ * (the issuer's public URL may not be reachable from here, and the keys are not public).
  */
-function clusterJwksFetch(client: KubeClient) {
-  return async (): Promise<Response> => {
-    const jwks = await client.request("GET", "/openid/v1/jwks");
-    return new Response(JSON.stringify(jwks), { status: 200, headers: { "content-type": "application/json" } });
-  };
+async function clusterJwksFetch(kc: KubeConfig): Promise<FetchImplementation> {
+  const opts: RequestOptions = {};
+  await kc.applyToHTTPSOptions(opts);
+  if (!opts.ca) throw new RegistryConfigError("--service-account-audience: the kubeconfig names no cluster CA, needed to fetch the cluster's keys");
+  const headers = (opts.headers ?? {}) as Record<string, string | undefined>;
+  const bearer = (headers.Authorization ?? headers.authorization)?.replace(/^Bearer\s+/i, "");
+  return kubernetesJwksFetch({
+    ca: opts.ca as string | Buffer,
+    ...(bearer ? { bearerToken: bearer } : {}),
+    ...(opts.cert && opts.key ? { clientCert: { cert: opts.cert as string | Buffer, key: opts.key as string | Buffer } } : {}),
+  });
 }
 
 export async function registryAuthenticator(config: RegistryConfig, kc: KubeConfig | undefined): Promise<Authenticator | undefined> {
@@ -59,7 +66,7 @@ export async function registryAuthenticator(config: RegistryConfig, kc: KubeConf
     options.serviceAccounts = {
       issuer: await clusterIssuer(client),
       audience: config.serviceAccounts.audience,
-      keys: { jwksUrl: new URL("/openid/v1/jwks", client.server), fetch: clusterJwksFetch(client) },
+      keys: { jwksUrl: new URL("/openid/v1/jwks", client.server), fetch: await clusterJwksFetch(kc) },
       clockToleranceSec: config.clockToleranceSec,
     };
   }

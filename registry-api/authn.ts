@@ -50,6 +50,8 @@ export function createAuthn(options: AuthnOptions) {
       res.locals.viewer = outcome.viewer;
       return next();
     }
+    // Refused before routing: labelled by mount point only, so metrics labels stay bounded.
+    res.locals.route = `${req.baseUrl}/*`;
     res.setHeader("WWW-Authenticate", bearerChallenge(options.resourceMetadataUrl(), outcome.error));
     res.status(outcome.status).json({ error: outcome.message });
   }

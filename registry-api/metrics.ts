@@ -36,12 +36,20 @@ export class RegistryMetrics {
     });
   }
 
+  /** Remembers where a router is mounted: express resets req.baseUrl before the response finishes. */
+  static mount() {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      res.locals.mount = req.baseUrl;
+      next();
+    };
+  }
+
   /** Records each request once it is answered, under its route pattern (never the raw path: unbounded labels). */
   middleware() {
     return (req: Request, res: Response, next: NextFunction): void => {
       const start = process.hrtime.bigint();
       res.once("finish", () => {
-        const route = typeof res.locals.route === "string" ? res.locals.route : req.route ? `${req.baseUrl}${String(req.route.path)}` : "unmatched";
+        const route = typeof res.locals.route === "string" ? res.locals.route : req.route ? `${String(res.locals.mount ?? req.baseUrl)}${String(req.route.path)}` : "unmatched";
         const seconds = Number(process.hrtime.bigint() - start) / 1e9;
         this.requests.inc({ method: req.method, route, status: String(res.statusCode) });
         this.duration.observe({ method: req.method, route }, seconds);
