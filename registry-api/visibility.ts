@@ -50,11 +50,13 @@ export function reviewPosture(entry: CatalogEntry, areas: readonly string[]): Ar
   const verdict = entry.status.review;
   return all.map((area) => {
     const decision = entry.spec.review?.[area];
-    let state: AreaState = decision?.decision ?? "Pending";
+    let state: AreaState;
     if (verdict?.stale?.includes(area)) state = "Stale";
     else if (verdict?.pending?.includes(area)) state = "Pending";
     else if (verdict?.rejected?.includes(area)) state = "Rejected";
     else if (entry.status.specHash && decision?.specHash && decision.specHash !== entry.status.specHash) state = "Stale";
+    // In none of the operator's lists: its verdict for this spec stands.
+    else state = decision?.decision ?? (verdict?.approved ? "Approved" : "Pending");
     return {
       area,
       state,
