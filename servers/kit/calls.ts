@@ -91,7 +91,12 @@ async function decideAndRun(
   const args = parsed.data;
   let elicitation: ElicitationOutcome | undefined;
   if (spec.sensitive) {
-    elicitation = await confirmWithPerson(deps, req, entry, args);
+    const asked = await confirmWithPerson(deps, req, entry, args);
+    if (typeof asked === "object") {
+      const reason = `could not prepare the confirmation: ${asked.failed}`;
+      return { decision: "allow", reason, outcome: "error", result: text(`Not run: ${req.tool} ${reason}`, true) };
+    }
+    elicitation = asked;
     deps.metrics.elicited(req.tool, elicitation);
     if (elicitation !== "accept") {
       const why = NOT_CONFIRMED[elicitation];
@@ -129,13 +134,18 @@ const NOT_CONFIRMED: Record<Exclude<ElicitationOutcome, "accept">, string> = {
   error: "could not be confirmed: asking the person failed",
 };
 
-async function confirmWithPerson(deps: CallDependencies, req: CallRequest, entry: CatalogEntry, args: Record<string, unknown>): Promise<ElicitationOutcome> {
+/** The person's answer, or why the message to show them could not be prepared. */
+async function confirmWithPerson(deps: CallDependencies, req: CallRequest, entry: CatalogEntry, args: Record<string, unknown>): Promise<ElicitationOutcome | { failed: string }> {
   const capabilities = req.server.getClientCapabilities()?.elicitation;
   // `elicitation: {}` predates modes and means form; a URL-only client cannot show a form.
+  // Checked first, so a client that cannot ask costs the backend no look-up.
   if (!capabilities || (capabilities.url !== undefined && capabilities.form === undefined)) return "unsupported";
-  const message = entry.tool.confirm
-    ? entry.tool.confirm(args as never)
-    : `Run ${req.tool} with ${JSON.stringify(args)}?`;
+  let message: string;
+  try {
+    message = entry.tool.confirm ? await entry.tool.confirm(args as never, { caller: req.caller, signal: req.signal }) : `Run ${req.tool} with ${JSON.stringify(args)}?`;
+  } catch (err) {
+    return { failed: err instanceof Error ? err.message : String(err) };
+  }
   try {
     const answer = await req.ask(message, { timeout: deps.elicitationTimeoutMs, signal: req.signal });
     return answer.action;

@@ -2,7 +2,7 @@
 export { createDomainServer } from "./server.js";
 export type { DomainServer, RunningServer } from "./server.js";
 export { ToolDenied } from "./tool.js";
-export type { DomainServerDefinition, DomainTool, ToolContext, ToolOutput } from "./tool.js";
+export type { ConfirmContext, DomainServerDefinition, DomainTool, ToolContext, ToolOutput } from "./tool.js";
 export { MemoryAuditSink, argsDigest, canonicalJson, nullAuditSink, stdoutAuditSink } from "./audit.js";
 export type { AuditRecord, AuditSink, CallOutcome, ElicitationOutcome } from "./audit.js";
 export { createLogger } from "./logger.js";
@@ -11,3 +11,8 @@ export { KitConfigError, optionsFromEnv } from "./env.js";
 export type { KitOptions } from "./options.js";
 export { serve } from "./serve.js";
 export type { Caller } from "../../policy/index.js";
+export { textTable, cellText } from "./text-table.js";
+export type { TextTableOptions } from "./text-table.js";
+export { BackendConfigError, oneOf, optionalString, positiveInt, requiredUrl, secret } from "./backend-env.js";
+export type { Env } from "./backend-env.js";
+export { errorResult, textResult } from "./results.js";

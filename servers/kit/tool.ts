@@ -20,6 +20,12 @@ export interface ToolContext {
   authorize(check: boolean | ((caller: Caller) => boolean), reason: string): void;
 }
 
+/** What a confirmation may use to look things up: who is asking, and the call's abort signal. */
+export interface ConfirmContext {
+  caller: Caller;
+  signal: AbortSignal;
+}
+
 /** Text, or a full MCP tool result (structured content, isError, …). */
 export type ToolOutput = string | CallToolResult;
 
@@ -35,8 +41,12 @@ export interface DomainTool<I = ToolInput> {
   readOnly?: boolean;
   /** A person confirms every call. Sensitive in the code or in the policy means sensitive. */
   sensitive?: boolean;
-  /** What the person is asked to confirm; say exactly what will happen. */
-  confirm?: (args: ArgsOf<I>) => string;
+  /**
+   * What the person is asked to confirm; say exactly what will happen. It may look things up
+   * (which tasks a clear would reset, which query a cancel would stop); if it throws, nothing
+   * is asked and nothing runs, and the call fails with its message.
+   */
+  confirm?: (args: ArgsOf<I>, ctx: ConfirmContext) => string | Promise<string>;
   handler: (args: ArgsOf<I>, ctx: ToolContext) => Promise<ToolOutput> | ToolOutput;
 }
 
