@@ -37,7 +37,7 @@ async function clusterJwksFetch(kc: KubeConfig): Promise<FetchImplementation> {
 }
 
 export async function registryAuthenticator(config: RegistryConfig, kc: KubeConfig | undefined): Promise<Authenticator | undefined> {
-  const options: AuthenticatorOptions = {};
+  const options: AuthenticatorOptions = { cacheSize: config.tokenCacheSize };
   if (config.users) {
     let keys: KeySource;
     if (config.users.jwksFile) {

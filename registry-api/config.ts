@@ -25,6 +25,8 @@ export interface RegistryConfig {
   /** Accept Kubernetes service-account tokens for this audience, verified against the cluster's keys. */
   serviceAccounts?: { audience: string[] };
   clockToleranceSec: number;
+  /** Verified tokens remembered until they expire (at most 60 s); 0 verifies every request's signature. */
+  tokenCacheSize: number;
   /** Review area → the group whose members review it. */
   reviewerGroups: Record<string, string>;
   /** Groups that see and may inspect everything. */
@@ -62,6 +64,7 @@ const FLAGS = {
   groupsClaim: { flag: "groups-claim", env: "REGISTRY_GROUPS_CLAIM", help: "token claim with the groups (default groups; dotted paths allowed)" },
   saAudience: { flag: "service-account-audience", env: "REGISTRY_SERVICE_ACCOUNT_AUDIENCE", help: "accept service-account tokens for these audiences; unset: refuse them" },
   clockTolerance: { flag: "clock-tolerance", env: "REGISTRY_CLOCK_TOLERANCE", help: "seconds of clock skew allowed on exp/nbf (default 30)" },
+  tokenCache: { flag: "token-cache-size", env: "REGISTRY_TOKEN_CACHE_SIZE", help: "verified tokens remembered (default 10000; 0 verifies every request)" },
   reviewerGroups: { flag: "reviewer-groups", env: "TOOLFLEET_REVIEWER_GROUPS", help: "area=group,... (default the review gate's groups)" },
   adminGroups: { flag: "admin-groups", env: "REGISTRY_ADMIN_GROUPS", help: "comma-separated groups that see everything (default toolfleet:admins)" },
   verifier: { flag: "verifier-service-account", env: "TOOLFLEET_VERIFIER_SERVICE_ACCOUNT", help: `the operator's verifier, namespace/name (default ${SYSTEM_NAMESPACE}/toolfleet-operator)` },
@@ -154,6 +157,7 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
     users,
     serviceAccounts: saAudience.length > 0 ? { audience: saAudience } : undefined,
     clockToleranceSec: parseInteger(get(FLAGS.clockTolerance) ?? "30", FLAGS.clockTolerance, 0, 600),
+    tokenCacheSize: parseInteger(get(FLAGS.tokenCache) ?? "10000", FLAGS.tokenCache, 0, 1_000_000),
     reviewerGroups,
     adminGroups: list(get(FLAGS.adminGroups) ?? "toolfleet:admins"),
     verifierServiceAccount: verifier,

@@ -18,14 +18,23 @@ export interface RegistryRoutesDeps {
   renderer: ResponseRenderer;
 }
 
-function sendJsonText(res: Response, text: string): void {
-  res.status(200).type("application/json").send(text);
+function sendJson(res: Response, bytes: Buffer): void {
+  res.status(200).type("application/json").send(bytes);
 }
 
-function serverList(renderer: ResponseRenderer, entries: readonly CatalogEntry[], nextCursor?: string): string {
-  // Entries are pre-rendered JSON: the page is stitched, not serialized again.
+const LIST_START = Buffer.from('{"servers":[');
+const COMMA = Buffer.from(",");
+
+function serverList(renderer: ResponseRenderer, entries: readonly CatalogEntry[], nextCursor?: string): Buffer {
+  // Entries are pre-rendered JSON: the page is stitched from their bytes, not serialized again.
   const metadata = JSON.stringify(nextCursor ? { nextCursor, count: entries.length } : { count: entries.length });
-  return `{"servers":[${entries.map((e) => renderer.json(e)).join(",")}],"metadata":${metadata}}`;
+  const parts: Buffer[] = [LIST_START];
+  entries.forEach((e, i) => {
+    if (i > 0) parts.push(COMMA);
+    parts.push(renderer.bytes(e));
+  });
+  parts.push(Buffer.from(`],"metadata":${metadata}}`));
+  return Buffer.concat(parts);
 }
 
 export function registryRoutes({ catalog, renderer }: RegistryRoutesDeps): Router {
@@ -34,7 +43,7 @@ export function registryRoutes({ catalog, renderer }: RegistryRoutesDeps): Route
   router.get("/servers", (req, res) => {
     const query = parseListQuery(req.query as Record<string, unknown>);
     const page = listPage(catalog.entries(), viewerFrom(res), query);
-    sendJsonText(res, serverList(renderer, page.entries, page.nextCursor));
+    sendJson(res, serverList(renderer, page.entries, page.nextCursor));
   });
 
   const visibleServer = (req: Request, res: Response): CatalogEntry => {
@@ -47,14 +56,14 @@ export function registryRoutes({ catalog, renderer }: RegistryRoutesDeps): Route
     return entry;
   };
 
-  const versions = (req: Request, res: Response) => sendJsonText(res, serverList(renderer, [visibleServer(req, res)]));
+  const versions = (req: Request, res: Response) => sendJson(res, serverList(renderer, [visibleServer(req, res)]));
   const version = (req: Request, res: Response) => {
     const entry = visibleServer(req, res);
     const wanted = (req.params as Record<string, string>).version ?? "";
     if (wanted !== "latest" && wanted !== entry.spec.version) {
       throw new NotFound(`Server version not found: ${entry.registryName} has version ${entry.spec.version}`, "version");
     }
-    sendJsonText(res, renderer.json(entry));
+    sendJson(res, renderer.bytes(entry));
   };
 
   router.get("/servers/:serverName/versions", versions);

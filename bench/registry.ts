@@ -1,0 +1,237 @@
+/**
+ * The registry under load: list (limit 100) and access check, each with full JWT verification
+ * on every request (RS256, the token cache off), over 1,000 McpServers in the local control
+ * plane, against a bare express handler returning a static body of the same size. The same
+ * load generator (50 concurrent keep-alive connections, node:http) drives both, interleaved in
+ * one run; each server is its own process; loopback only.
+ *   node dist/bench/registry.js [seconds-per-round=4] [rounds=3]
+ * stdout: the four figures; stderr: progress and absolute numbers.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import express from "express";
+import { TestIssuer } from "../auth/test/token-issuer.js";
+import { clusterUp } from "../test/cluster/cli.js";
+import { adminKubeconfigPath, repoRoot } from "../test/cluster/paths.js";
+import { deleteNamespace, testNamespace } from "../test/cluster/harness.js";
+import { inParallel, kube, putServer } from "../registry-api/test/fixtures.js";
+
+const SERVERS = 1000;
+const CONNECTIONS = 50;
+const progress = (msg: string) => process.stderr.write(`[registry] ${msg}\n`);
+
+// ---- the bare baseline: a child process serving fixed bodies --------------------------------
+
+function serveBare(listFile: string, accessFile: string, port: number): void {
+  const list = readFileSync(listFile);
+  const access = readFileSync(accessFile);
+  const app = express();
+  app.get("/list", (_req, res) => {
+    res.type("application/json").send(list);
+  });
+  app.post("/access", (_req, res) => {
+    res.type("application/json").send(access);
+  });
+  app.listen(port, "127.0.0.1", () => process.send?.("ready"));
+}
+
+// ---- the load generator ---------------------------------------------------------------------
+
+interface Target {
+  name: string;
+  port: number;
+  method: "GET" | "POST";
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+interface Sample {
+  requests: number;
+  seconds: number;
+  latenciesMs: number[];
+  errors: number;
+}
+
+function once(agent: Agent, t: Target): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port: t.port, method: t.method, path: t.path, headers: t.headers, agent }, (res) => {
+      res.on("data", () => {});
+      res.on("end", () => resolve(res.statusCode ?? 0));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(t.body);
+  });
+}
+
+/** 50 loops on 50 keep-alive connections, each sending its next request when the last is answered. */
+async function load(t: Target, seconds: number): Promise<Sample> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (performance.now() < end) {
+        const t0 = performance.now();
+        const status = await once(agent, t).catch(() => 0);
+        latenciesMs.push(performance.now() - t0);
+        if (status !== 200) errors++;
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  agent.destroy();
+  return { requests: latenciesMs.length, seconds: elapsed, latenciesMs, errors };
+}
+
+function merge(samples: Sample[]): { rps: number; p99: number; errors: number; requests: number } {
+  const all = samples.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
+  const requests = samples.reduce((n, s) => n + s.requests, 0);
+  const seconds = samples.reduce((n, s) => n + s.seconds, 0);
+  return { rps: requests / seconds, p99: all[Math.min(all.length - 1, Math.floor(all.length * 0.99))] ?? NaN, errors: samples.reduce((n, s) => n + s.errors, 0), requests };
+}
+
+// ---- processes --------------------------------------------------------------------------------
+
+async function freePort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function waitForHttp(port: number, path: string, timeoutMs = 60_000): Promise<void> {
+  const agent = new Agent();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await once(agent, { name: "probe", port, method: "GET", path, headers: {} }).catch(() => 0);
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`nothing answered 200 on 127.0.0.1:${port}${path} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function fetchBody(t: Target): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port: t.port, method: t.method, path: t.path, headers: t.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+    });
+    req.on("error", reject);
+    req.end(t.body);
+  });
+}
+
+async function main(): Promise<void> {
+  const secondsPerRound = Number(process.argv[2] ?? 4);
+  const rounds = Number(process.argv[3] ?? 3);
+  const children: ChildProcess[] = [];
+  let ns: string | undefined;
+  let issuer: TestIssuer | undefined;
+  const dir = mkdtempSync(join(tmpdir(), "bench-registry-"));
+  try {
+    await clusterUp();
+    ns = await testNamespace("bench-registry");
+    const client = kube();
+    progress(`writing ${SERVERS} published McpServers (spec and status) into ${ns}`);
+    const tools = Array.from({ length: 8 }, (_, i) => ({ name: `tool_${i}`, description: "A tool of the benchmark", readOnly: i < 6, minutesSaved: i }));
+    await inParallel(
+      Array.from({ length: SERVERS }, (_, i) => `server-${String(i).padStart(4, "0")}`),
+      24,
+      (name) => putServer(client, ns!, name, { groups: ["ads-eng", "finance", "data-platform"], tools, title: `Server ${name}`, description: "A benchmark server" }),
+    );
+
+    issuer = await TestIssuer.start("https://idp.bench.example.com", "https://registry.bench.example.com");
+    const token = await issuer.userToken("ana", ["ads-eng"]);
+    const registryPort = await freePort();
+    const registry = spawn(process.execPath, [fileURLToPath(new URL("../registry-api/main.js", import.meta.url))], {
+      env: {
+        ...process.env,
+        KUBECONFIG: adminKubeconfigPath(),
+        REGISTRY_PORT: String(registryPort),
+        TOOLFLEET_NAMESPACES: ns,
+        REGISTRY_OIDC_ISSUER: issuer.issuer,
+        REGISTRY_OIDC_AUDIENCE: issuer.audience,
+        REGISTRY_OIDC_JWKS_URL: issuer.jwksUrl,
+        // Every request pays for a full signature check: the registry's worst case.
+        REGISTRY_TOKEN_CACHE_SIZE: "0",
+        REGISTRY_LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    children.push(registry);
+    await waitForHttp(registryPort, "/readyz");
+    const auth = { authorization: `Bearer ${token}` };
+    const regList: Target = { name: "registry list", port: registryPort, method: "GET", path: "/v0.1/servers?limit=100", headers: auth };
+    const accessBody = JSON.stringify({ server: `dev.toolfleet.local.${ns}/server-0500`, tool: "tool_1" });
+    const regAccess: Target = { name: "registry access", port: registryPort, method: "POST", path: "/api/v1/access", headers: { ...auth, "content-type": "application/json" }, body: accessBody };
+
+    // Wait until the catalog holds all servers, then take its answers as the bare bodies.
+    let listAnswer = await fetchBody(regList);
+    for (let i = 0; i < 100 && (listAnswer.status !== 200 || (JSON.parse(listAnswer.body) as { servers: unknown[] }).servers.length < 100); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      listAnswer = await fetchBody(regList);
+    }
+    const accessAnswer = await fetchBody(regAccess);
+    if (listAnswer.status !== 200 || accessAnswer.status !== 200) throw new Error(`the registry answered ${listAnswer.status} / ${accessAnswer.status}: ${listAnswer.body.slice(0, 200)}`);
+    if (!(JSON.parse(accessAnswer.body) as { allowed: boolean }).allowed) throw new Error(`access check denied: ${accessAnswer.body}`);
+    progress(`list page: ${listAnswer.body.length} bytes (100 servers); access answer: ${accessAnswer.body.length} bytes`);
+    writeFileSync(join(dir, "list.json"), listAnswer.body);
+    writeFileSync(join(dir, "access.json"), accessAnswer.body);
+
+    const barePort = await freePort();
+    const bare = spawn(process.execPath, [fileURLToPath(import.meta.url), "--bare", join(dir, "list.json"), join(dir, "access.json"), String(barePort)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+    children.push(bare);
+    await new Promise<void>((resolve, reject) => {
+      bare.once("message", () => resolve());
+      bare.once("exit", (code) => reject(new Error(`the bare server exited with ${code}`)));
+    });
+    const bareList: Target = { name: "bare list", port: barePort, method: "GET", path: "/list", headers: auth };
+    const bareAccess: Target = { name: "bare access", port: barePort, method: "POST", path: "/access", headers: { ...auth, "content-type": "application/json" }, body: accessBody };
+
+    const samples = new Map<string, Sample[]>();
+    const targets = [bareList, regList, bareAccess, regAccess];
+    progress("warming up");
+    for (const t of targets) await load(t, 1);
+    for (let round = 1; round <= rounds; round++) {
+      for (const t of targets) {
+        const s = await load(t, secondsPerRound);
+        samples.set(t.name, [...(samples.get(t.name) ?? []), s]);
+        progress(`round ${round}/${rounds} ${t.name}: ${(s.requests / s.seconds).toFixed(0)} req/s${s.errors ? `, ${s.errors} errors` : ""}`);
+      }
+    }
+    const r = Object.fromEntries(targets.map((t) => [t.name, merge(samples.get(t.name)!)]));
+    for (const [name, m] of Object.entries(r)) progress(`${name}: ${m.rps.toFixed(0)} req/s, p99 ${m.p99.toFixed(1)} ms, ${m.requests} requests, ${m.errors} errors`);
+    const errors = Object.values(r).reduce((n, m) => n + m.errors, 0);
+    if (errors > 0) throw new Error(`${errors} requests failed: the figures would not be comparable`);
+    const out = (line: string) => process.stdout.write(`${line}\n`);
+    out(`bench registry-list-throughput: ${(r["registry list"]!.rps / r["bare list"]!.rps).toFixed(2)}x (target >= 0.5x)`);
+    out(`bench registry-list-p99: ${r["registry list"]!.p99.toFixed(1)} ms (target <= 20 ms)`);
+    out(`bench registry-access-check-throughput: ${(r["registry access"]!.rps / r["bare access"]!.rps).toFixed(2)}x (target >= 0.5x)`);
+    out(`bench registry-access-check-p99: ${r["registry access"]!.p99.toFixed(1)} ms (target <= 20 ms)`);
+  } finally {
+    for (const c of children) c.kill("SIGTERM");
+    await issuer?.stop();
+    if (ns) await deleteNamespace(ns);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === "--bare") {
+  serveBare(process.argv[3]!, process.argv[4]!, Number(process.argv[5]));
+} else {
+  main().catch((err: unknown) => {
+    process.stderr.write(`[registry] failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
