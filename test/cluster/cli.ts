@@ -2,14 +2,14 @@
  * `make cluster` (up) and `make cluster-down` (down): the local control plane from the shell.
  * `up` returns once the API server answers and Toolfleet's API is installed.
  */
-import { readState, runningCluster, startCluster, stopCluster } from "./controlplane.js";
+import { clusterLockPath, readState, runningCluster, startCluster, stopCluster } from "./controlplane.js";
 import { installToolfleetApi } from "./install.js";
 import { withLock } from "./lock.js";
-import { adminKubeconfigPath, stateDir } from "./paths.js";
-import { join, relative } from "node:path";
+import { adminKubeconfigPath } from "./paths.js";
+import { relative } from "node:path";
 
 export async function clusterUp(): Promise<void> {
-  const state = await withLock(join(stateDir(), "cluster.lock"), async () => {
+  const state = await withLock(clusterLockPath(), async () => {
     const started = await startCluster();
     await installToolfleetApi();
     return started;

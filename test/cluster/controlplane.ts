@@ -9,8 +9,11 @@ import { request } from "node:https";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { clientCredentials, ensurePki, type ClientCredentials, type Pki } from "./pki.js";
-import { adminKubeconfigPath, clusterDir, repoRoot } from "./paths.js";
+import { adminKubeconfigPath, clusterDir, repoRoot, stateDir } from "./paths.js";
 import { writeKubeconfig } from "./kubeconfig.js";
+import { alive, withLock } from "./lock.js";
+
+export { alive } from "./lock.js";
 
 export const COMPONENTS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -25,6 +28,8 @@ export interface ClusterState {
 
 export const ADMIN_USER = "toolfleet-admin";
 const statePath = () => join(clusterDir(), "state.json");
+/** Held while the control plane is started, installed into, or has a component restarted. */
+export const clusterLockPath = () => join(stateDir(), "cluster.lock");
 const logPath = (c: Component) => join(clusterDir(), "logs", `${c}.log`);
 
 export function progress(message: string): void {
@@ -73,15 +78,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-export function alive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** GET a path of the API server as the admin; resolves with the status code and body. */
 export function apiGet(state: ClusterState, path: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
@@ -249,7 +245,18 @@ export async function runningCluster(): Promise<ClusterState | undefined> {
 }
 
 export async function startCluster(): Promise<ClusterState> {
-  const running = await runningCluster();
+  let running = await runningCluster();
+  const earlier = readState();
+  if (!running && earlier && COMPONENTS.some((c) => alive(earlier.pids[c]))) {
+    // Up but not answering: a component may be restarting (a fault test) or the machine busy.
+    // Give it time rather than wiping a control plane that others are using.
+    progress("a control plane is running but not ready; waiting for it");
+    const deadline = Date.now() + 90_000;
+    while (!running && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 500));
+      running = await runningCluster();
+    }
+  }
   if (running) {
     progress(`reusing the control plane at ${running.server}`);
     writeAdminKubeconfig(running);
@@ -299,6 +306,10 @@ export async function startCluster(): Promise<ClusterState> {
 
 /** Stops one component and starts it again with the same ports and data (for fault tests). */
 export async function restartComponent(c: Component): Promise<void> {
+  await withLock(clusterLockPath(), () => restartUnlocked(c));
+}
+
+async function restartUnlocked(c: Component): Promise<void> {
   const state = readState();
   if (!state) throw new Error("no local control plane is running");
   await stopProcess(state.pids[c]);

@@ -1,7 +1,6 @@
 /** A lock file that serialises `clusterUp` across processes (parallel jest runs, make run). */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { alive } from "./controlplane.js";
 
 export async function withLock<T>(path: string, work: () => Promise<T>, timeoutMs = 30 * 60_000): Promise<T> {
   mkdirSync(dirname(path), { recursive: true });
@@ -35,5 +34,16 @@ function readFileSafe(path: string): string {
     return readFileSync(path, "utf8");
   } catch {
     return "";
+  }
+}
+
+/** Is a process with this pid still there? */
+export function alive(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
