@@ -327,6 +327,8 @@ export async function startTrino(): Promise<TrinoBackend> {
 const airflowUser = "toolfleet-admin";
 const airflowPassword = "toolfleet-admin-password";
 export const airflowDagIds = ["toolfleet_succeeds", "toolfleet_fails", "toolfleet_pipeline"] as const;
+/** The DAG the domain server's tests trigger, clear and pause; tagged apart from the others. */
+export const airflowOpsDagId = "toolfleet_ops";
 
 async function airflowReady(url: string): Promise<boolean> {
   try {
@@ -346,7 +348,7 @@ async function airflowReady(url: string): Promise<boolean> {
     const dags = await fetch(`${url}/api/v2/dags?limit=100`, { headers, signal: AbortSignal.timeout(5000) });
     if (!dags.ok) return false;
     const ids = new Set(((await dags.json()) as { dags: { dag_id: string }[] }).dags.map((d) => d.dag_id));
-    return airflowDagIds.every((id) => ids.has(id));
+    return [...airflowDagIds, airflowOpsDagId].every((id) => ids.has(id));
   } catch {
     return false;
   }
