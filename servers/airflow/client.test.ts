@@ -1,7 +1,7 @@
 // Against a real Airflow 3 (airflow standalone on SQLite) with the project's DAGs from
 // test/backends/airflow-dags/, started (or reused) by the backends harness.
-import { beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { type AirflowBackend, airflowDagIds, freePort, startAirflow } from "../../test/backends/harness.js";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { type AirflowBackend, airflowDagIds, exclusiveUse, freePort, startAirflow } from "../../test/backends/harness.js";
 import { AirflowClient, AirflowError, type DagRun } from "./client.js";
 import { diagnoseFailedRun, failedRunInput } from "./diagnose.js";
 
@@ -12,13 +12,18 @@ let client: AirflowClient;
 // One run of each DAG, triggered together up front since each takes a while.
 const runs: Record<string, DagRun> = {};
 
+let release: (() => void) | undefined;
+
 beforeAll(async () => {
   airflow = await startAirflow();
+  release = await exclusiveUse("airflow"); // SQLite: one writing suite at a time
   client = new AirflowClient({ url: airflow.url, username: airflow.username, password: airflow.password });
   const triggered = await Promise.all(airflowDagIds.map((id) => client.triggerDagRun(id, { conf: { from: "jest" }, note: "toolfleet test" })));
   const finished = await Promise.all(triggered.map((r) => client.waitForRun(r.dag_id, r.dag_run_id, { timeoutMs: 240_000 })));
   for (const r of finished) runs[r.dag_id] = r;
 });
+
+afterAll(() => release?.());
 
 async function failure(p: Promise<unknown>): Promise<AirflowError> {
   try {

@@ -4,7 +4,7 @@
 // beside them never see it; each change is checked in Airflow itself, accepted and declined.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { type DomainHarness, type TestClient, connectAs, declaredTools, serviceAccountToken, startDomainHarness, verifierToken } from "../../test/backends/domain-fixture.js";
-import { type AirflowBackend, airflowOpsDagId, freePort, startAirflow } from "../../test/backends/harness.js";
+import { type AirflowBackend, airflowOpsDagId, exclusiveUse, freePort, startAirflow } from "../../test/backends/harness.js";
 import { AirflowClient } from "./client.js";
 import { airflowConfigFromEnv } from "./config.js";
 import { createAirflowServer } from "./server.js";
@@ -18,8 +18,11 @@ let h: DomainHarness;
 let dana: TestClient; // data-platform: may trigger, clear, pause
 let runId: string;
 
+let release: (() => void) | undefined;
+
 beforeAll(async () => {
   airflow = await startAirflow();
+  release = await exclusiveUse("airflow"); // SQLite: one writing suite at a time
   direct = new AirflowClient({ url: airflow.url, username: airflow.username, password: airflow.password });
   if ((await direct.dag(DAG)).is_paused) await direct.unpauseDag(DAG); // left paused by an interrupted run
   h = await startDomainHarness("airflow", createAirflowServer(airflowConfigFromEnv({ AIRFLOW_URL: airflow.url, AIRFLOW_USERNAME: airflow.username, AIRFLOW_PASSWORD: airflow.password })));
@@ -27,6 +30,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.stop();
+  release?.();
 });
 
 const declining = async () => connectAs(h, await h.idp.userToken("dana", ["data-platform"]), "decline");

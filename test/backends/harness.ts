@@ -144,6 +144,34 @@ async function withLock<T>(name: BackendName, fn: () => Promise<T>): Promise<T> 
   }
 }
 
+/**
+ * Holds a backend for one test suite at a time, across jest workers, until the returned
+ * release is called. For Airflow on SQLite: two suites writing at once make it answer
+ * "Database error" (database is locked), which a production Airflow on Postgres never does.
+ */
+export async function exclusiveUse(name: BackendName): Promise<() => void> {
+  const dir = runDir(name);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "in-use.lock");
+  let announced = false;
+  for (;;) {
+    try {
+      closeSync(openSync(path, "wx"));
+      writeFileSync(path, String(process.pid));
+      return () => rmSync(path, { force: true });
+    } catch {
+      const holder = Number(readFileSync(path, "utf8") || "0");
+      if (holder && !alive(holder)) {
+        rmSync(path, { force: true });
+        continue;
+      }
+      if (!announced) progress(name, `another test suite (pid ${holder}) is using it; waiting`);
+      announced = true;
+      await sleep(500);
+    }
+  }
+}
+
 function readState(name: BackendName): StateRecord | undefined {
   const path = join(runDir(name), "state.json");
   if (!existsSync(path)) return undefined;
