@@ -18,7 +18,9 @@ beforeAll(async () => {
   airflow = await startAirflow();
   release = await exclusiveUse("airflow"); // SQLite: one writing suite at a time
   client = new AirflowClient({ url: airflow.url, username: airflow.username, password: airflow.password });
-  const triggered = await Promise.all(airflowDagIds.map((id) => client.triggerDagRun(id, { conf: { from: "jest" }, note: "toolfleet test" })));
+  // Triggered one after another: Airflow on SQLite sometimes answers parallel run inserts with "Database error".
+  const triggered: DagRun[] = [];
+  for (const id of airflowDagIds) triggered.push(await client.triggerDagRun(id, { conf: { from: "jest" }, note: "toolfleet test" }));
   const finished = await Promise.all(triggered.map((r) => client.waitForRun(r.dag_id, r.dag_run_id, { timeoutMs: 240_000 })));
   for (const r of finished) runs[r.dag_id] = r;
 });
