@@ -9,7 +9,10 @@ export default {
     "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json" }],
   },
   testMatch: ["<rootDir>/**/*.test.ts"],
-  testPathIgnorePatterns: ["/node_modules/", "/dist/"],
+  // .toolfleet/ holds the local control plane's state (etcd's data among it): never tests.
+  testPathIgnorePatterns: ["/node_modules/", "/dist/", "<rootDir>/.toolfleet/", "<rootDir>/test-artifacts/"],
+  modulePathIgnorePatterns: ["<rootDir>/dist/", "<rootDir>/.toolfleet/"],
+  watchPathIgnorePatterns: ["<rootDir>/.toolfleet/"],
   globalSetup: "<rootDir>/test/cluster/global-setup.js",
   testTimeout: 60000,
   maxWorkers: 2,
