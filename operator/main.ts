@@ -17,13 +17,7 @@ async function main(): Promise<void> {
   const log = createLogger({ component: "toolfleet-operator" }, { level: config.logLevel });
   const kc = new KubeConfig();
   kc.loadFromDefault();
-  const operator = await startOperator(config, kc, {
-    log,
-    onLostLeadership: () => {
-      log.error("lost the leader lease; exiting so a fresh start campaigns again");
-      process.exit(1);
-    },
-  });
+  const operator = await startOperator(config, kc, { log });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -44,7 +44,7 @@ export interface RunningOperator {
 
 export interface StartOptions {
   log?: Logger;
-  /** Called if the lease is lost; main exits, as a replica that lost it must not write again. */
+  /** Called if the lease is lost (reconciling is already paused; the replica campaigns again). */
   onLostLeadership?: () => void;
   verify?: (options: VerifyOptions) => Promise<VerificationResult>;
   /** Tells this replica's requests apart in the API server's audit log. */
@@ -108,7 +108,7 @@ export async function startOperator(config: OperatorConfig, kc: KubeConfig, opti
     if (config.manageReviewerGroups) {
       await client.apply(CoreTypes.ConfigMap, reviewersConfigMap(config.reviewerGroups) as KubeObject, { fieldManager: FIELD_MANAGER, force: true });
     }
-    controller.runWorkers();
+    await controller.runWorkers();
     markLeading();
   };
 
@@ -122,8 +122,8 @@ export async function startOperator(config: OperatorConfig, kc: KubeConfig, opti
       onStartedLeading: () => void begin().catch((err: Error) => log.error("could not start reconciling", { error: err.message })),
       onStoppedLeading: () => {
         metrics.isLeader.set(0);
-        controller.queue.shutDown();
-        (options.onLostLeadership ?? (() => log.error("lost leadership; this replica no longer reconciles")))();
+        void controller.pauseWorkers();
+        (options.onLostLeadership ?? (() => log.warn("lost leadership; paused reconciling until this replica leads again")))();
       },
     });
   } else await begin();

@@ -103,7 +103,7 @@ export function For<T extends KubeObject>(client: KubeClient, primary: ResourceT
 }
 
 export class Controller<T extends KubeObject> {
-  readonly queue = new WorkQueue();
+  private workQueue = new WorkQueue();
   readonly primary: Informer<T>;
   private readonly children = new Map<string, Informer<KubeObject>>();
   private readonly watchesList: Watch[] = [];
@@ -112,6 +112,7 @@ export class Controller<T extends KubeObject> {
   private readonly log: Logger;
   private workers: Promise<void>[] = [];
   private depthTimer: NodeJS.Timeout | undefined;
+  private pausing: Promise<void> = Promise.resolve();
 
   constructor(
     client: KubeClient,
@@ -134,7 +135,7 @@ export class Controller<T extends KubeObject> {
     this.primary = new Informer<T>(client, primaryType, { ...informerOptions(primaryType), resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000 });
     this.primary.onChange((change, obj, old) => {
       if (change === "updated" && old && !this.predicate(obj, old)) return;
-      this.queue.add(objectKey(obj));
+      this.workQueue.add(objectKey(obj));
     });
     for (const { type, labelSelector } of owned) {
       this.watchesList.push({
@@ -152,7 +153,7 @@ export class Controller<T extends KubeObject> {
       w.informer.onChange((change, obj) => {
         // The primary's resync already covers every key; children's replays add nothing.
         if (change === "resync") return;
-        for (const key of w.toKeys(obj)) this.queue.add(key);
+        for (const key of w.toKeys(obj)) this.workQueue.add(key);
       });
     }
   }
@@ -192,32 +193,55 @@ export class Controller<T extends KubeObject> {
     return this.informers().every((i) => i.healthy());
   }
 
-  runWorkers(): void {
+  /** The current work queue (a new one each time the workers start). */
+  get queue(): WorkQueue {
+    return this.workQueue;
+  }
+
+  /**
+   * Starts reconciling every cached object and whatever changes. After `pauseWorkers` (a lost
+   * lease) it starts over with a fresh queue holding every key, as a new leader must.
+   */
+  async runWorkers(): Promise<void> {
+    await this.pausing;
+    if (this.workers.length > 0) return;
+    if (this.workQueue.isShuttingDown) this.workQueue = new WorkQueue();
+    for (const obj of this.primary.list()) this.workQueue.add(objectKey(obj));
     const n = this.options.concurrency ?? 4;
-    this.depthTimer = setInterval(() => this.metrics.queueDepth.set({ controller: this.options.name }, this.queue.len()), 1000);
+    this.depthTimer = setInterval(() => this.metrics.queueDepth.set({ controller: this.options.name }, this.workQueue.len()), 1000);
     this.depthTimer.unref();
     for (let i = 0; i < n; i++) this.workers.push(this.worker());
     this.log.info("workers started", { concurrency: n });
   }
 
-  /** Stops taking keys, lets running reconciles finish, stops the informers. */
-  async stop(): Promise<void> {
-    this.queue.shutDown();
+  /** Stops taking keys and lets running reconciles finish; the caches stay warm. */
+  pauseWorkers(): Promise<void> {
+    this.workQueue.shutDown();
     if (this.depthTimer) clearInterval(this.depthTimer);
-    await Promise.allSettled(this.workers);
+    const workers = this.workers;
+    this.pausing = Promise.allSettled(workers).then(() => {
+      if (this.workers === workers) this.workers = [];
+    });
+    return this.pausing;
+  }
+
+  /** Stops reconciling and stops the informers. */
+  async stop(): Promise<void> {
+    await this.pauseWorkers();
     await Promise.all(this.informers().map((i) => i.stop()));
   }
 
   private async worker(): Promise<void> {
+    const queue = this.workQueue;
     for (;;) {
-      const key = await this.queue.get();
+      const key = await queue.get();
       if (key === undefined) return;
-      await this.process(key);
-      this.queue.done(key);
+      await this.process(key, queue);
+      queue.done(key);
     }
   }
 
-  private async process(key: ObjectKey): Promise<void> {
+  private async process(key: ObjectKey, queue: WorkQueue): Promise<void> {
     const { namespace, name } = splitKey(key);
     const log = this.log.with({ namespace, name });
     const end = this.metrics.reconcileDuration.startTimer({ controller: this.options.name });
@@ -225,7 +249,7 @@ export class Controller<T extends KubeObject> {
       const action = await this.reconcile({ key, namespace, name, object: this.primary.getByKey(key), log });
       this.backoff.forget(key);
       if (action?.requeueAfterMs !== undefined) {
-        this.queue.addAfter(key, action.requeueAfterMs);
+        queue.addAfter(key, action.requeueAfterMs);
         this.metrics.reconciles.inc({ controller: this.options.name, result: "requeue" });
       } else this.metrics.reconciles.inc({ controller: this.options.name, result: "success" });
     } catch (err) {
@@ -237,7 +261,7 @@ export class Controller<T extends KubeObject> {
         const wait = this.backoff.next(key);
         this.metrics.reconciles.inc({ controller: this.options.name, result: "error" });
         log.warn("reconcile failed; retrying", { error: (err as Error).message, retryInMs: wait, failures: this.backoff.failuresOf(key) });
-        this.queue.addAfter(key, wait);
+        queue.addAfter(key, wait);
       }
     } finally {
       end();

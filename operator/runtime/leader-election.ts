@@ -61,36 +61,39 @@ export class LeaderElector {
   }
 
   /**
-   * Campaigns until leading, then calls `onStartedLeading`; keeps renewing, and calls
-   * `onStoppedLeading` if the lease is lost (the caller should then stop reconciling, and
-   * usually exit).
+   * Campaigns until leading, then calls `onStartedLeading` and keeps renewing. If a renewal
+   * does not succeed within the renew deadline (e.g. the API server is down), it calls
+   * `onStoppedLeading` — the caller must stop writing — and campaigns again, so a replica
+   * rides out an API server restart without restarting itself.
    */
   start(callbacks: { onStartedLeading: () => void; onStoppedLeading: () => void }): void {
     this.loop = this.run(callbacks);
   }
 
   private async run(cb: { onStartedLeading: () => void; onStoppedLeading: () => void }): Promise<void> {
-    while (!this.stopped && !this.leading) {
-      if (await this.tryAcquireOrRenew()) {
-        this.leading = true;
-        this.log.info("became the leader");
-        cb.onStartedLeading();
-        break;
+    while (!this.stopped) {
+      while (!this.stopped && !this.leading) {
+        if (await this.tryAcquireOrRenew()) {
+          this.leading = true;
+          this.log.info("became the leader");
+          cb.onStartedLeading();
+          break;
+        }
+        await sleep(this.retryPeriodMs * (1 + Math.random() * 0.2), this.abort.signal);
       }
-      await sleep(this.retryPeriodMs * (1 + Math.random() * 0.2), this.abort.signal);
-    }
-    let lastRenew = Date.now();
-    while (!this.stopped && this.leading) {
-      await sleep(this.retryPeriodMs, this.abort.signal);
-      if (this.stopped) break;
-      if (await this.tryAcquireOrRenew()) {
-        lastRenew = Date.now();
-        continue;
-      }
-      if (Date.now() - lastRenew > this.renewDeadlineMs) {
-        this.leading = false;
-        this.log.warn("lost the lease: could not renew it within the renew deadline");
-        cb.onStoppedLeading();
+      let lastRenew = Date.now();
+      while (!this.stopped && this.leading) {
+        await sleep(this.retryPeriodMs, this.abort.signal);
+        if (this.stopped) break;
+        if (await this.tryAcquireOrRenew()) {
+          lastRenew = Date.now();
+          continue;
+        }
+        if (Date.now() - lastRenew > this.renewDeadlineMs) {
+          this.leading = false;
+          this.log.warn("lost the lease: could not renew it within the renew deadline; campaigning again");
+          cb.onStoppedLeading();
+        }
       }
     }
   }
