@@ -1,0 +1,98 @@
+/**
+ * Two operator replicas (real processes) on one Lease: only the leader reconciles and writes;
+ * killing it hands over to the standby within about 15 s; a clean stop releases the lease at
+ * once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { SYSTEM_NAMESPACE } from "../../crds/index.js";
+import { McpServerType, type McpServerObject } from "../../operator/mcpserver-type.js";
+import { CoreTypes, type KubeObject } from "../../operator/runtime/index.js";
+import { deleteNamespace, testNamespace } from "../cluster/harness.js";
+import { adminClient, metricValue, spawnOperator, waitFor, type OperatorProcess } from "./harness.js";
+
+let ns: string;
+let lease: string;
+const replicas: OperatorProcess[] = [];
+
+const server = (name: string): KubeObject =>
+  ({
+    apiVersion: "toolfleet.dev/v1alpha1",
+    kind: "McpServer",
+    metadata: { name, namespace: ns },
+    spec: {
+      title: name,
+      description: "Leader election probe",
+      version: "1.0.0",
+      owner: { team: "platform", contact: "#platform" },
+      remote: { url: "http://127.0.0.1:9/mcp" },
+      access: { allowedGroups: [] },
+      tools: [{ name: "noop" }],
+    },
+  }) as KubeObject;
+
+const start = async (identity: string) => {
+  const p = await spawnOperator(identity, [`--namespaces=${ns}`, `--leader-election-id=${lease}`, "--verify-timeout=1s"]);
+  replicas.push(p);
+  await waitFor(`${identity} to serve /readyz`, async () => (await fetch(`http://127.0.0.1:${p.metricsPort}/readyz`)).status === 200, 30_000, 200);
+  return p;
+};
+const leaderGauge = async (p: OperatorProcess) => metricValue(await p.metrics(), "toolfleet_leader");
+const reconciles = async (p: OperatorProcess) => metricValue(await p.metrics(), "toolfleet_reconcile_total");
+const writes = async (p: OperatorProcess) => metricValue(await p.metrics(), "toolfleet_api_writes");
+const holder = async () => (await adminClient().get<KubeObject & { spec?: { holderIdentity?: string } }>(CoreTypes.Lease, SYSTEM_NAMESPACE, lease))?.spec?.holderIdentity;
+const statusOf = async (name: string) => (await adminClient().get<McpServerObject>(McpServerType, ns, name))?.status;
+
+beforeAll(async () => {
+  ns = await testNamespace("op-leader");
+  lease = `op-${ns}`;
+});
+
+afterAll(async () => {
+  for (const p of replicas) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+  await deleteNamespace(ns);
+});
+
+describe("two operator replicas", () => {
+  let a: OperatorProcess;
+  let b: OperatorProcess;
+
+  it("only the leader reconciles and writes", async () => {
+    a = await start("replica-a");
+    await waitFor("replica-a to lead", async () => (await leaderGauge(a)) === 1, 20_000, 200);
+    b = await start("replica-b");
+    await adminClient().create(McpServerType, server("first"));
+    await waitFor("first's status", async () => (await statusOf("first"))?.phase);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await holder()).toBe("replica-a");
+    expect(await leaderGauge(b)).toBe(0);
+    expect(await reconciles(b)).toBe(0);
+    expect(await writes(b)).toBe(0);
+    expect(await reconciles(a)).toBeGreaterThan(0);
+    expect(await writes(a)).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("killing the leader hands over to the standby within about 15 s", async () => {
+    a.child.kill("SIGKILL");
+    const killedAt = Date.now();
+    await a.exited;
+    await adminClient().create(McpServerType, server("second"));
+    await waitFor("replica-b to lead", async () => (await leaderGauge(b)) === 1, 25_000, 200);
+    const tookOver = Date.now() - killedAt;
+    await waitFor("second's status, written by the new leader", async () => (await statusOf("second"))?.phase, 15_000, 200);
+    expect(await holder()).toBe("replica-b");
+    expect(tookOver).toBeLessThan(16_000);
+    expect(await reconciles(b)).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("a clean stop releases the lease so the next replica leads at once", async () => {
+    b.child.kill("SIGTERM");
+    expect(await b.exited).toBe(0);
+    expect(await holder()).toBe("");
+    const stoppedAt = Date.now();
+    const c = await start("replica-c");
+    await waitFor("replica-c to lead", async () => (await leaderGauge(c)) === 1, 10_000, 100);
+    expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+    c.child.kill("SIGTERM");
+    await c.exited;
+  }, 60_000);
+});
