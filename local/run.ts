@@ -1,58 +1,212 @@
 /**
- * `make run`: the main job on the local control plane. Builds the control plane the first time,
- * starts it (or reuses a running one), installs the API, applies the samples, prints what runs
- * and how to reach it, and stays in the foreground until Ctrl-C, when it stops what it started.
+ * `make run`: the whole system on the local control plane, in the foreground until Ctrl-C.
+ *
+ * 1. The control plane (built the first time, reused when it runs) with the API installed.
+ * 2. A demo identity provider: signed tokens for the demo people in `.toolfleet/tokens/`.
+ * 3. The operator, as its own process, with the admin kubeconfig.
+ * 4. The Presto, Spark and Airflow servers against real local backends (or those named by
+ *    PRESTO_URL, SPARK_URL, AIRFLOW_URL), registered as remote McpServers in `data-platform`
+ *    and approved by the demo reviewers, so the operator verifies their tools for real and
+ *    publishes them. The workload samples go to `toolfleet-samples`, where they wait for review.
+ * 5. The registry API and UI on 127.0.0.1:$REGISTRY_PORT (8080).
+ * Ctrl-C stops what this run started, in reverse order.
  */
-import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { parse, stringify } from "yaml";
-import { readState, runningCluster, stopCluster } from "../test/cluster/controlplane.js";
+import { stringify } from "yaml";
+import { createWriteStream } from "node:fs";
+import { DEFAULT_REVIEWER_GROUPS } from "../crds/index.js";
+import { EDITOR_ROLE, REVIEWER_ROLE } from "../crds/rbac.js";
+import { ensureDemoIdentity } from "../registry-api/index.js";
+import { createLogger } from "../servers/kit/index.js";
 import { clusterUp } from "../test/cluster/cli.js";
+import { readState, runningCluster, stopCluster } from "../test/cluster/controlplane.js";
+import { clusterTls } from "../test/cluster/harness.js";
 import { kubectl } from "../test/cluster/kubectl.js";
-import { adminKubeconfigPath, repoRoot } from "../test/cluster/paths.js";
+import { adminKubeconfigPath, repoRoot, stateDir } from "../test/cluster/paths.js";
+import { kubernetesJwksFetch } from "../auth/index.js";
+import { DOMAIN_SERVERS, readSample, startDomainServers, type RunningDomainServer } from "../servers/local.js";
+import { freePort } from "../test/backends/harness.js";
+import { approveAsReviewers, keepPoliciesInSync } from "./reviews.js";
+import { httpOk, startChild, waitUntilReady, type ChildService } from "./processes.js";
 
-export const SAMPLE_NAMESPACE = "data-platform";
+const SERVERS_NAMESPACE = "data-platform";
+const SAMPLES_NAMESPACE = "toolfleet-samples";
+const OPERATOR_SA = { namespace: "toolfleet-system", name: "toolfleet-operator" };
 
 const say = (line: string) => process.stdout.write(`[run] ${line}\n`);
+const rel = (p: string) => relative(process.cwd(), p) || p;
 
-async function applySamples(): Promise<string[]> {
-  const dir = join(repoRoot(), "crds", "samples");
-  const names: string[] = [];
-  await kubectl(["apply", "--server-side", "--field-manager=toolfleet-run", "-f", "-"], {
-    input: stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: SAMPLE_NAMESPACE } }),
+async function apply(objects: unknown[]): Promise<void> {
+  await kubectl(["apply", "--server-side", "--force-conflicts", "--field-manager=toolfleet-run", "-f", "-"], {
+    input: objects.map((o) => stringify(o)).join("---\n"),
   });
-  for (const file of ["presto.yaml", "spark.yaml", "airflow.yaml"]) {
-    const manifest = parse(readFileSync(join(dir, file), "utf8")) as { metadata: { name: string } };
-    await kubectl(["apply", "--server-side", "--field-manager=toolfleet-run", "-f", "-"], { input: stringify(manifest) });
-    names.push(manifest.metadata.name);
-  }
-  return names;
+}
+
+const namespace = (name: string) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+
+/** What a chart would bind: reviewers review everywhere, the data-platform team edits its namespace. */
+function demoBindings(): object[] {
+  const subjects = (group: string) => [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: group }];
+  const roleRef = (name: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name });
+  return [
+    ...Object.entries(DEFAULT_REVIEWER_GROUPS).map(([area, group]) => ({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: `toolfleet-${area}-reviewers` },
+      roleRef: roleRef(REVIEWER_ROLE),
+      subjects: subjects(group),
+    })),
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "RoleBinding",
+      metadata: { name: "data-platform-editors", namespace: SERVERS_NAMESPACE },
+      roleRef: roleRef(EDITOR_ROLE),
+      subjects: subjects("data-platform"),
+    },
+  ];
 }
 
 async function main(): Promise<void> {
-  const reused = Boolean(await runningCluster());
-  await clusterUp();
-  const samples = await applySamples();
-  const kubeconfig = relative(process.cwd(), adminKubeconfigPath());
-  say(`local control plane: ${reused ? "reused the running one" : "started"}; McpServers applied in ${SAMPLE_NAMESPACE}: ${samples.join(", ")}`);
-  say("see them with:");
-  say(`  KUBECONFIG=${kubeconfig} kubectl get mcps -A`);
-  say(`(a kubectl of the cluster's version: ${join(readState()?.binDir ?? "", "kubectl")})`);
-  say("running; Ctrl-C stops it");
-
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      say(`${signal}: stopping`);
-      if (!reused) stopCluster();
-      else say("left the control plane running, as it was before (make cluster-down stops it)");
-      resolve();
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
+  const cleanup: Array<{ what: string; stop: () => Promise<void> | void }> = [];
+  let stopping = false;
+  const stopAll = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${why}: stopping`);
+    for (const c of cleanup.reverse()) {
+      try {
+        await c.stop();
+        say(`stopped ${c.what}`);
+      } catch (err) {
+        say(`could not stop ${c.what}: ${(err as Error).message}`);
+      }
+    }
+  };
+  const interrupted = new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("Ctrl-C"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
   });
+
+  try {
+    const reused = Boolean(await runningCluster());
+    await clusterUp();
+    if (!reused) cleanup.push({ what: "the local control plane", stop: () => stopCluster() });
+    const logs = join(stateDir(), "logs");
+
+    const identity = await ensureDemoIdentity();
+    say(`demo people: ${identity.people.map((p) => `${p.name} (${p.role})`).join("; ")}`);
+
+    await apply([namespace(SERVERS_NAMESPACE), namespace(SAMPLES_NAMESPACE)]);
+    await apply([{ apiVersion: "v1", kind: "ServiceAccount", metadata: OPERATOR_SA }, ...demoBindings()]);
+
+    // The operator.
+    const operatorPort = await freePort();
+    const operator = startChild(
+      "operator",
+      process.execPath,
+      [join(repoRoot(), "dist", "operator", "main.js"), `--metrics-addr=127.0.0.1:${operatorPort}`, "--verify-interval=30s"],
+      { ...process.env, KUBECONFIG: adminKubeconfigPath() },
+      join(logs, "operator.log"),
+    );
+    cleanup.push({ what: "the operator", stop: () => operator.stop() });
+    await waitUntilReady(operator, () => httpOk(`http://127.0.0.1:${operatorPort}/readyz`), 60_000);
+    say(`operator running (metrics http://127.0.0.1:${operatorPort}/metrics, log ${rel(operator.log)})`);
+
+    // The domain servers, trusting the demo issuer for people and the cluster for services.
+    const server = readState()?.server ?? "";
+    const tls = clusterTls();
+    say("starting the Presto, Spark and Airflow servers and their backends (the first time installs the backends)");
+    const serverLog = createWriteStream(join(logs, "servers.log"), { flags: "a" });
+    const auditLog = createWriteStream(join(logs, "audit.log"), { flags: "a" });
+    const servers = await startDomainServers({
+      policyDir: join(stateDir(), "policies"),
+      logger: createLogger({}, { sink: (line) => void serverLog.write(line + "\n") }),
+      audit: { write: (record) => void auditLog.write(JSON.stringify(record) + "\n") },
+      namespace: SERVERS_NAMESPACE,
+      auth: {
+        users: { issuer: identity.issuer, audience: identity.audience, keys: { jwks: identity.jwks } },
+        serviceAccounts: { issuer: server, keys: { jwksUrl: `${server}/openid/v1/jwks`, fetch: kubernetesJwksFetch({ ca: tls.ca, clientCert: tls.admin }) } },
+      },
+    });
+    cleanup.push({ what: "the domain servers", stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) });
+    for (const s of servers) say(`${s.name}: ${s.url} (backend ${s.backend.url}${s.backend.local ? ", local" : ""})`);
+    say(`server logs ${rel(join(logs, "servers.log"))}, audit trail ${rel(join(logs, "audit.log"))}`);
+
+    await apply(servers.map((s) => s.manifest));
+    await apply(DOMAIN_SERVERS.map((name) => ({ ...readSample(name), metadata: { name, namespace: SAMPLES_NAMESPACE } })));
+    const stopSync = keepPoliciesInSync(servers);
+    cleanup.push({ what: "the policy sync", stop: stopSync });
+    const approvals = await approveAsReviewers(servers.map((s) => ({ namespace: SERVERS_NAMESPACE, name: s.name })));
+    say(`approved ${servers.map((s) => s.name).join(", ")} as ${approvals.join(", ")}; the samples in ${SAMPLES_NAMESPACE} wait for review`);
+
+    // The registry.
+    const registryPort = Number(process.env.REGISTRY_PORT ?? 8080);
+    const registry = startChild(
+      "registry",
+      process.execPath,
+      [join(repoRoot(), "dist", "registry-api", "main.js")],
+      {
+        ...process.env,
+        KUBECONFIG: adminKubeconfigPath(),
+        REGISTRY_PORT: String(registryPort),
+        REGISTRY_HOST: "127.0.0.1",
+        REGISTRY_OIDC_ISSUER: identity.issuer,
+        REGISTRY_OIDC_AUDIENCE: identity.audience,
+        REGISTRY_OIDC_JWKS_FILE: identity.jwksFile,
+        REGISTRY_DEMO_TOKENS_DIR: identity.tokensDir,
+        REGISTRY_SERVICE_ACCOUNT_AUDIENCE: identity.audience,
+      },
+      join(logs, "registry.log"),
+    );
+    cleanup.push({ what: "the registry", stop: () => registry.stop() });
+    const registryUrl = `http://127.0.0.1:${registryPort}`;
+    await waitUntilReady(registry, () => httpOk(`${registryUrl}/readyz`), 60_000);
+
+    const published = await waitForPublished(servers, 120_000);
+    summary(registryUrl, servers, published, rel(identity.tokensDir));
+    const why = await interrupted;
+    await stopAll(why);
+  } catch (err) {
+    await stopAll("failed");
+    throw err;
+  }
 }
 
-main().catch((err: unknown) => {
-  console.error(`[run] ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
-});
+/** Waits until the operator has published every server (or the time is up); returns their registry names. */
+async function waitForPublished(servers: RunningDomainServer[], timeoutMs: number): Promise<Map<string, string>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await kubectl(["get", "mcps", "-n", SERVERS_NAMESPACE, "-o", "json"], { allowFailure: true });
+    if (r.code !== 0) {
+      // The API server may be restarting; the operator rides that out, and so does this wait.
+      if (Date.now() > deadline) throw new Error(`cannot read the McpServers: ${r.stderr.trim()}`);
+      await new Promise((res) => setTimeout(res, 1000));
+      continue;
+    }
+    const items = (JSON.parse(r.stdout) as { items: Array<{ metadata: { name: string }; status?: { registry?: { published?: boolean; name?: string } } }> }).items;
+    const published = new Map(items.filter((i) => i.status?.registry?.published).map((i) => [i.metadata.name, i.status?.registry?.name ?? ""]));
+    if (published.size === servers.length || Date.now() > deadline) return published;
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
+function summary(registryUrl: string, servers: RunningDomainServer[], published: Map<string, string>, tokens: string): void {
+  const kubeconfig = rel(adminKubeconfigPath());
+  say("");
+  say(`registry UI    ${registryUrl}/  (log in as any demo person)`);
+  say(`registry API   curl -H "Authorization: Bearer $(cat ${tokens}/ana.jwt)" ${registryUrl}/v0.1/servers`);
+  say(`access check   curl -H "Authorization: Bearer $(cat ${tokens}/ana.jwt)" -H 'content-type: application/json' -d '{"server":"${published.get("presto") ?? "<registry name>"}","tool":"run_query"}' ${registryUrl}/api/v1/access`);
+  say(`McpServers     KUBECONFIG=${kubeconfig} kubectl get mcps -A`);
+  say(`kubectl        ${join(readState()?.binDir ?? "", "kubectl")} (the cluster's version)`);
+  for (const s of servers) say(`MCP endpoint   ${s.name.padEnd(8)} ${s.url}  ${published.has(s.name) ? `published as ${published.get(s.name)}` : "not published yet (kubectl describe mcps)"}`);
+  say(`tokens         ${tokens}/<person>.jwt  (the registry and the servers accept them)`);
+  say("running; Ctrl-C stops it");
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`[run] ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,51 @@
+/** Child processes of `make run`: started with their output in a log file, stopped on the way out. */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+
+export interface ChildService {
+  name: string;
+  log: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, log: string): ChildService {
+  mkdirSync(dirname(log), { recursive: true });
+  const out = openSync(log, "a");
+  const child = spawn(command, args, { env, stdio: ["ignore", out, out] });
+  closeSync(out);
+  let exited = false;
+  const done = new Promise<void>((resolve) => child.once("exit", () => ((exited = true), resolve())));
+  return {
+    name,
+    log,
+    process: child,
+    async stop() {
+      if (exited) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await done;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Resolves once `ready()` is true; rejects early, naming the log, if the child exits first. */
+export async function waitUntilReady(service: ChildService, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (service.process.exitCode !== null) throw new Error(`${service.name} exited (${service.process.exitCode}); see ${service.log}`);
+    if (await ready()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${service.name} is not ready after ${timeoutMs / 1000}s; see ${service.log}`);
+}
+
+export async function httpOk(url: string, headers: Record<string, string> = {}): Promise<boolean> {
+  try {
+    return (await fetch(url, { headers, signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
+}
