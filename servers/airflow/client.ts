@@ -2,18 +2,12 @@
 // (POST /auth/token) with a username and password, and signs in again when the token has
 // expired or the server stops accepting it.
 import { z } from "zod";
+import { BackendError, connectionFailure, transportFailure, withDeadline } from "../kit/index.js";
 
 export type AirflowErrorKind = "unreachable" | "timeout" | "auth" | "forbidden" | "not_found" | "conflict" | "bad_request" | "protocol";
 
-export class AirflowError extends Error {
+export class AirflowError extends BackendError<AirflowErrorKind> {
   override readonly name = "AirflowError";
-  readonly kind: AirflowErrorKind;
-  readonly status: number | undefined;
-  constructor(kind: AirflowErrorKind, message: string, status?: number, options?: { cause?: unknown }) {
-    super(message, options);
-    this.kind = kind;
-    this.status = status;
-  }
 }
 
 const dagSchema = z.object({
@@ -222,8 +216,7 @@ export class AirflowClient {
   // One request and its whole answer, within the timeout; transport failures become AirflowErrors.
   private async exchange(method: string, path: string, token: string | undefined, opts: { signal?: AbortSignal | undefined; body?: unknown }): Promise<{ status: number; ok: boolean; body: unknown }> {
     const timeoutMs = this.options.timeoutMs ?? 30_000;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+    const signal = withDeadline(timeoutMs, opts.signal);
     const headers: Record<string, string> = { accept: "application/json" };
     if (token) headers.authorization = `Bearer ${token}`;
     if (opts.body !== undefined) headers["content-type"] = "application/json";
@@ -238,11 +231,10 @@ export class AirflowClient {
       }
       return { status: res.status, ok: res.ok, body };
     } catch (e) {
-      const reason = signal.aborted ? nameOf(signal.reason) : nameOf(e);
-      if (reason === "TimeoutError") throw new AirflowError("timeout", `Airflow at ${this.base} did not answer ${method} ${path.split("?")[0]} within ${timeoutMs} ms`, undefined, { cause: e });
-      if (reason === "AbortError") throw new AirflowError("timeout", `the request ${method} ${path.split("?")[0]} was aborted`, undefined, { cause: e });
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new AirflowError("unreachable", `cannot reach Airflow at ${this.base}: ${cause?.code ?? cause?.message ?? String(e)}`, undefined, { cause: e });
+      const failure = transportFailure(e, signal);
+      if (failure === "timeout") throw new AirflowError("timeout", `Airflow at ${this.base} did not answer ${method} ${path.split("?")[0]} within ${timeoutMs} ms`, undefined, { cause: e });
+      if (failure === "aborted") throw new AirflowError("timeout", `the request ${method} ${path.split("?")[0]} was aborted`, undefined, { cause: e });
+      throw new AirflowError("unreachable", `cannot reach Airflow at ${this.base}: ${connectionFailure(e)}`, undefined, { cause: e });
     }
   }
 }
@@ -274,8 +266,4 @@ function jwtExpiry(token: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function nameOf(e: unknown): string {
-  return typeof e === "object" && e !== null && typeof (e as { name?: unknown }).name === "string" ? (e as { name: string }).name : "";
 }

@@ -15,4 +15,6 @@ export { textTable, cellText } from "./text-table.js";
 export type { TextTableOptions } from "./text-table.js";
 export { BackendConfigError, oneOf, optionalString, positiveInt, requiredUrl, secret } from "./backend-env.js";
 export type { Env } from "./backend-env.js";
+export { BackendError, connectionFailure, transportFailure, withDeadline } from "./backend-http.js";
+export type { TransportFailure } from "./backend-http.js";
 export { errorResult, textResult } from "./results.js";

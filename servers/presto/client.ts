@@ -2,6 +2,7 @@
 // until the statement finishes, collecting columns and rows. Every request carries the calling
 // person as the query user, so the cluster's own access control and audit see who asked.
 import { z } from "zod";
+import { transportFailure, withDeadline } from "../kit/index.js";
 import { PrestoError } from "./errors.js";
 import { assertReadOnlySql } from "./sql-guard.js";
 
@@ -118,8 +119,7 @@ export class PrestoClient {
   async query(sql: string, opts: QueryOptions): Promise<QueryResult> {
     const timeoutMs = opts.timeoutMs ?? this.options.timeoutMs ?? 60_000;
     const maxRows = opts.maxRows ?? this.options.maxRows ?? 10_000;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = opts.signal ? AbortSignal.any([deadline, opts.signal]) : deadline;
+    const signal = withDeadline(timeoutMs, opts.signal);
     const headers = this.headers(opts);
 
     let page = await this.send("POST", `${this.base}/v1/statement`, headers, signal, sql, timeoutMs);
@@ -291,19 +291,15 @@ function queryFailed(queryId: string, error: z.infer<typeof errorSchema>): Prest
   });
 }
 
-// Errors from fetch may come from another realm (jest's vm, undici's DOMException), so they are
-// told apart by name and by the signal, not by instanceof.
 function transportError(e: unknown, base: string, timeoutMs: number | undefined, signal?: AbortSignal): PrestoError {
-  const name = errorName(signal?.aborted ? signal.reason : e) || errorName(e);
-  if (name === "TimeoutError") return new PrestoError("timeout", `the query did not finish within ${timeoutMs ?? "the allowed"} ms; it was cancelled`, {}, { cause: e });
-  if (name === "AbortError") return new PrestoError("timeout", "the query was aborted by the caller; it was cancelled", {}, { cause: e });
+  const failure = transportFailure(e, signal);
+  if (failure === "timeout") return new PrestoError("timeout", `the query did not finish within ${timeoutMs ?? "the allowed"} ms; it was cancelled`, {}, { cause: e });
+  if (failure === "aborted") return new PrestoError("timeout", "the query was aborted by the caller; it was cancelled", {}, { cause: e });
   const cause = errorMessage((e as { cause?: unknown } | undefined)?.cause) || errorMessage(e);
   return new PrestoError("unreachable", `cannot reach the coordinator at ${base}: ${cause}`, {}, { cause: e });
 }
 
-function errorName(e: unknown): string {
-  return typeof e === "object" && e !== null && typeof (e as { name?: unknown }).name === "string" ? (e as { name: string }).name : "";
-}
+// Unlike connectionFailure(), both the code and the message, e.g. "ECONNREFUSED connect ECONNREFUSED 127.0.0.1:8080".
 function errorMessage(e: unknown): string {
   if (typeof e === "object" && e !== null) {
     const { code, message } = e as { code?: unknown; message?: unknown };

@@ -2,19 +2,13 @@
 // server both serve in the same shape. Only the fields the domain server uses are typed; the
 // rest of each answer is dropped at the boundary.
 import { z } from "zod";
+import { BackendError, connectionFailure, transportFailure, withDeadline } from "../kit/index.js";
 import type { DiagnosisInput } from "./diagnose.js";
 
 export type SparkErrorKind = "unreachable" | "timeout" | "not_found" | "auth" | "protocol";
 
-export class SparkError extends Error {
+export class SparkError extends BackendError<SparkErrorKind> {
   override readonly name = "SparkError";
-  readonly kind: SparkErrorKind;
-  readonly status: number | undefined;
-  constructor(kind: SparkErrorKind, message: string, status?: number, options?: { cause?: unknown }) {
-    super(message, options);
-    this.kind = kind;
-    this.status = status;
-  }
 }
 
 const attemptSchema = z.object({
@@ -179,8 +173,7 @@ export class SparkClient {
 
   private async get<T>(path: string, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
     const timeoutMs = this.options.timeoutMs ?? 30_000;
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const s = signal ? AbortSignal.any([deadline, signal]) : deadline;
+    const s = withDeadline(timeoutMs, signal);
     const url = `${this.base}${path}`;
     let res: Response;
     let body: unknown;
@@ -192,11 +185,10 @@ export class SparkClient {
       body = await res.json();
     } catch (e) {
       if (e instanceof SparkError) throw e;
-      const reason = s.aborted ? nameOf(s.reason) : nameOf(e);
-      if (reason === "TimeoutError") throw new SparkError("timeout", `the Spark API at ${this.options.url} did not answer within ${timeoutMs} ms`, undefined, { cause: e });
-      if (reason === "AbortError") throw new SparkError("timeout", "the request to the Spark API was aborted", undefined, { cause: e });
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw new SparkError("unreachable", `cannot reach the Spark API at ${this.options.url}: ${cause?.code ?? cause?.message ?? String(e)}`, undefined, { cause: e });
+      const failure = transportFailure(e, s);
+      if (failure === "timeout") throw new SparkError("timeout", `the Spark API at ${this.options.url} did not answer within ${timeoutMs} ms`, undefined, { cause: e });
+      if (failure === "aborted") throw new SparkError("timeout", "the request to the Spark API was aborted", undefined, { cause: e });
+      throw new SparkError("unreachable", `cannot reach the Spark API at ${this.options.url}: ${connectionFailure(e)}`, undefined, { cause: e });
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
@@ -209,9 +201,4 @@ export class SparkClient {
 
 function appPath(ref: AppRef): string {
   return `/applications/${encodeURIComponent(ref.appId)}${ref.attemptId ? `/${encodeURIComponent(ref.attemptId)}` : ""}`;
-}
-
-// Errors may come from another realm (undici's DOMException), so they are told apart by name.
-function nameOf(e: unknown): string {
-  return typeof e === "object" && e !== null && typeof (e as { name?: unknown }).name === "string" ? (e as { name: string }).name : "";
 }
