@@ -12,7 +12,7 @@ import { ServerPolicy, type ServerPolicyInput } from "../policy/server-policy.js
 import { controllerReference, CoreTypes, type KubeObject, type ResourceType } from "./runtime/index.js";
 import { McpServerType } from "./mcpserver-type.js";
 import { canonicalJson } from "./spec-hash.js";
-import { childNames, labelsFor, POLICY_HASH_ANNOTATION, POLICY_KEY, POLICY_MOUNT, registryName, selectorFor, serverUrl } from "./names.js";
+import { APPLIED_HASH_ANNOTATION, childNames, labelsFor, POLICY_HASH_ANNOTATION, POLICY_KEY, POLICY_MOUNT, registryName, selectorFor, serverUrl } from "./names.js";
 
 export interface ChildrenConfig {
   registryPrefix: string;
@@ -138,13 +138,49 @@ export function desiredChildren(server: McpServer, spec: McpServerSpec, replicas
     },
   };
 
-  return [
+  const children: DesiredChild[] = [
     { type: CoreTypes.ServiceAccount, object: serviceAccount },
     { type: CoreTypes.ConfigMap, object: policy },
     { type: CoreTypes.Deployment, object: deployment },
     { type: CoreTypes.Service, object: service },
     { type: CoreTypes.NetworkPolicy, object: networkPolicy },
   ];
+  for (const child of children) {
+    const hash = sha256(canonicalJson(child.object));
+    child.object.metadata = { ...child.object.metadata, annotations: { [APPLIED_HASH_ANNOTATION]: hash } };
+  }
+  return children;
+}
+
+/** The applied hash a desired child carries. */
+export const appliedHash = (child: DesiredChild) => child.object.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
+
+/**
+ * What the operator keeps of a cached child: identity, ownership, its applied hash, and for a
+ * Deployment its replica counts. A full Deployment is ~20 KB in memory; this is a few hundred bytes.
+ */
+export function slimChild<T extends KubeObject>(obj: T): T {
+  const m = obj.metadata;
+  const hash = m.annotations?.[APPLIED_HASH_ANNOTATION];
+  const slim: KubeObject & Record<string, unknown> = {
+    apiVersion: obj.apiVersion,
+    kind: obj.kind,
+    metadata: {
+      name: m.name,
+      namespace: m.namespace,
+      uid: m.uid,
+      resourceVersion: m.resourceVersion,
+      ownerReferences: m.ownerReferences,
+      ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
+      ...(hash ? { annotations: { [APPLIED_HASH_ANNOTATION]: hash } } : {}),
+    },
+  };
+  if (obj.kind === "Deployment") {
+    const d = obj as unknown as { spec?: { replicas?: number }; status?: { replicas?: number; readyReplicas?: number; observedGeneration?: number } };
+    slim.spec = { replicas: d.spec?.replicas };
+    slim.status = { replicas: d.status?.replicas, readyReplicas: d.status?.readyReplicas, observedGeneration: d.status?.observedGeneration };
+  }
+  return slim as unknown as T;
 }
 
 /** Every child type, for watching and clean-up. */

@@ -43,6 +43,8 @@ export interface OperatorConfig {
   ingressNamespaces: string[];
   clusterDomain: string;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** How this replica's requests show in the API server's audit log. */
+  userAgent: string;
 }
 
 export class OperatorConfigError extends Error {
@@ -79,6 +81,7 @@ const FLAGS = {
   ingressNamespaces: { flag: "ingress-namespaces", env: "TOOLFLEET_INGRESS_NAMESPACES", help: `namespaces allowed to reach servers (default ${SYSTEM_NAMESPACE})` },
   clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: "cluster DNS domain (default cluster.local)" },
   logLevel: { flag: "log-level", env: "TOOLFLEET_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
+  userAgent: { flag: "user-agent", env: "TOOLFLEET_USER_AGENT", help: "User-Agent of API requests (default toolfleet-operator)" },
 } satisfies Record<string, Flag>;
 
 export function usage(): string {
@@ -182,5 +185,6 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
     ingressNamespaces: list(get(FLAGS.ingressNamespaces) ?? SYSTEM_NAMESPACE),
     clusterDomain: get(FLAGS.clusterDomain) ?? "cluster.local",
     logLevel: logLevel as OperatorConfig["logLevel"],
+    userAgent: get(FLAGS.userAgent) ?? "toolfleet-operator",
   };
 }

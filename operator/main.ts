@@ -3,10 +3,9 @@
  * credentials of KUBECONFIG (or the pod's service account in a cluster). SIGTERM/SIGINT stop
  * it cleanly and hand the lease over.
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig, OperatorConfigError, usage } from "./config.js";
 import { startOperator } from "./operator.js";
-import { createLogger } from "./runtime/index.js";
+import { createLogger, KubeconfigError, loadConnection } from "./runtime/index.js";
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help")) {
@@ -15,9 +14,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfig();
   const log = createLogger({ component: "toolfleet-operator" }, { level: config.logLevel });
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  const operator = await startOperator(config, kc, { log });
+  const operator = await startOperator(config, loadConnection(), { log });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -38,7 +35,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof OperatorConfigError ? `configuration: ${err.message}` : (err as Error).stack ?? String(err);
+  const known = err instanceof OperatorConfigError || err instanceof KubeconfigError;
+  const message = known ? `configuration: ${(err as Error).message}` : (err as Error).stack ?? String(err);
   process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "operator failed to start", error: message })}\n`);
-  process.exit(err instanceof OperatorConfigError ? 2 : 1);
+  process.exit(known ? 2 : 1);
 });

@@ -5,8 +5,7 @@
  *   const servers = await watchMcpServers(kubeConfig, { namespaces: [] });
  *   servers.list(); servers.get(ns, name); servers.onChange((type, obj) => …); await servers.stop();
  */
-import type { KubeConfig } from "@kubernetes/client-node";
-import { Informer, KubeClient, type InformerOptions, type Logger } from "./runtime/index.js";
+import { Informer, KubeClient, type ConnectionConfig, type InformerOptions, type Logger } from "./runtime/index.js";
 import { McpServerType, type McpServerObject } from "./mcpserver-type.js";
 
 export interface McpServerCacheOptions {
@@ -19,7 +18,7 @@ export interface McpServerCacheOptions {
   syncTimeoutMs?: number;
 }
 
-export async function watchMcpServers(kc: KubeConfig, options: McpServerCacheOptions = {}): Promise<Informer<McpServerObject>> {
+export async function watchMcpServers(kc: ConnectionConfig, options: McpServerCacheOptions = {}): Promise<Informer<McpServerObject>> {
   const client = new KubeClient(kc, { qps: options.qps ?? 20, burst: options.burst ?? 40, userAgent: "toolfleet-mcpserver-cache" });
   const informerOptions: InformerOptions<McpServerObject> = { namespaces: options.namespaces, resyncPeriodMs: options.resyncPeriodMs ?? 0, log: options.log };
   const informer = new Informer<McpServerObject>(client, McpServerType, informerOptions);

@@ -9,6 +9,12 @@ export const SERVER_LABEL = "toolfleet.dev/server";
 /** Children carry this label, so the operator caches only its own objects. */
 export const MANAGED_SELECTOR = `app.kubernetes.io/managed-by=${MANAGED_BY}`;
 export const POLICY_HASH_ANNOTATION = "toolfleet.dev/policy-hash";
+/**
+ * On every child: the hash of what the operator last applied. A resync compares hashes instead
+ * of whole objects, so the cache can hold slim children (memory at 5,000 servers) and an
+ * unchanged child costs no write. Removing the annotation makes the operator apply again.
+ */
+export const APPLIED_HASH_ANNOTATION = "toolfleet.dev/applied-hash";
 export const POLICY_KEY = "policy.json";
 export const POLICY_MOUNT = "/etc/toolfleet";
 

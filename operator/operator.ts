@@ -4,7 +4,6 @@
  * hand-over on stop.
  */
 import { existsSync } from "node:fs";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { Gauge } from "prom-client";
 import { reviewersConfigMap } from "../crds/review-policy.js";
 import {
@@ -17,12 +16,13 @@ import {
   LeaderElector,
   specOrMetadataChanged,
   startHealthServer,
+  type ConnectionConfig,
   type Controller,
   type HealthServer,
   type KubeObject,
   type Logger,
 } from "./runtime/index.js";
-import { CHILD_TYPES } from "./children.js";
+import { CHILD_TYPES, slimChild } from "./children.js";
 import type { OperatorConfig } from "./config.js";
 import { McpServerType, type McpServerObject } from "./mcpserver-type.js";
 import { FIELD_MANAGER, MANAGED_SELECTOR } from "./names.js";
@@ -47,16 +47,17 @@ export interface StartOptions {
   /** Called if the lease is lost (reconciling is already paused; the replica campaigns again). */
   onLostLeadership?: () => void;
   verify?: (options: VerifyOptions) => Promise<VerificationResult>;
-  /** Tells this replica's requests apart in the API server's audit log. */
+  /** Tells this replica's requests apart in the API server's audit log (default: config.userAgent). */
   userAgent?: string;
 }
 
 const IN_CLUSTER_TOKEN = "/var/run/secrets/tokens/toolfleet-verifier";
 
-export async function startOperator(config: OperatorConfig, kc: KubeConfig, options: StartOptions = {}): Promise<RunningOperator> {
+export async function startOperator(config: OperatorConfig, kc: ConnectionConfig, options: StartOptions = {}): Promise<RunningOperator> {
+  const userAgent = options.userAgent ?? config.userAgent;
   const log = options.log ?? createLogger({ component: "toolfleet-operator" }, { level: config.logLevel });
-  const client = new KubeClient(kc, { qps: config.apiQps, burst: config.apiBurst, userAgent: options.userAgent ?? "toolfleet-operator" });
-  const eventClient = new KubeClient(kc, { qps: config.eventQps, burst: Math.max(1, Math.ceil(config.eventQps * 2)), userAgent: "toolfleet-operator-events" });
+  const client = new KubeClient(kc, { qps: config.apiQps, burst: config.apiBurst, userAgent });
+  const eventClient = new KubeClient(kc, { qps: config.eventQps, burst: Math.max(1, Math.ceil(config.eventQps * 2)), userAgent: `${userAgent}-events` });
   const metrics = new ControllerMetrics(undefined, { apiWrites: () => client.writes.count });
   const events = new EventRecorder(eventClient, "toolfleet-operator", log);
 
@@ -65,7 +66,7 @@ export async function startOperator(config: OperatorConfig, kc: KubeConfig, opti
 
   let reconciler: McpServerReconciler | undefined;
   let builder = For<McpServerObject>(client, McpServerType).withUpdatePredicate(specOrMetadataChanged);
-  for (const type of CHILD_TYPES) builder = builder.owns(type, { labelSelector: MANAGED_SELECTOR });
+  for (const type of CHILD_TYPES) builder = builder.owns(type, { labelSelector: MANAGED_SELECTOR, transform: slimChild });
   const controller = builder.build((req) => reconciler!.reconcile(req), {
     name: "mcpserver",
     concurrency: config.concurrency,
@@ -116,7 +117,7 @@ export async function startOperator(config: OperatorConfig, kc: KubeConfig, opti
   let leaseClient: KubeClient | undefined;
   if (config.leaderElection.enabled) {
     // Its own client: renewals must never wait behind a queue of reconcile requests.
-    leaseClient = new KubeClient(kc, { qps: 5, burst: 10, userAgent: `${options.userAgent ?? "toolfleet-operator"}-leader-election`, timeoutMs: 5_000 });
+    leaseClient = new KubeClient(kc, { qps: 5, burst: 10, userAgent: `${userAgent}-leader-election`, timeoutMs: 5_000 });
     elector = new LeaderElector(leaseClient, { ...config.leaderElection, log });
     elector.start({
       onStartedLeading: () => void begin().catch((err: Error) => log.error("could not start reconciling", { error: err.message })),

@@ -10,7 +10,6 @@ import {
   conditionTransitions,
   controllerOf,
   finalizerState,
-  isSubset,
   nowTime,
   removeFinalizer,
   TerminalError,
@@ -23,10 +22,10 @@ import {
   type ReconcileRequest,
   type ResourceType,
 } from "./runtime/index.js";
-import { CHILD_TYPES, childNameFor, desiredChildren, type DesiredChild } from "./children.js";
+import { appliedHash, CHILD_TYPES, childNameFor, desiredChildren, type DesiredChild } from "./children.js";
 import type { OperatorConfig } from "./config.js";
 import { McpServerType, type McpServerObject } from "./mcpserver-type.js";
-import { FIELD_MANAGER, FINALIZER, registryName, serverUrl } from "./names.js";
+import { APPLIED_HASH_ANNOTATION, FIELD_MANAGER, FINALIZER, registryName, serverUrl } from "./names.js";
 import { evaluateReview } from "./review-gate.js";
 import { specHash } from "./spec-hash.js";
 import { computeStatus, type WorkloadObservation } from "./status.js";
@@ -57,15 +56,6 @@ interface CachedVerification {
 
 /** An unreachable server is tried again sooner than a verified one is re-checked. */
 const UNREACHABLE_RETRY_MS = 30_000;
-
-/** Quantities come back normalized (0.5 → 500m), so compare them through the apply hash instead. */
-function withoutResources(obj: unknown): unknown {
-  if (obj === null || typeof obj !== "object") return obj;
-  if (Array.isArray(obj)) return obj.map(withoutResources);
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (k !== "resources") out[k] = withoutResources(v);
-  return out;
-}
 
 export class McpServerReconciler {
   private readonly verifications = new Map<string, CachedVerification>();
@@ -137,20 +127,11 @@ export class McpServerReconciler {
     return { requeueAfterMs: retry };
   };
 
-  /** Applies a child unless the cached one already has everything we would set. */
+  /** Applies a child unless the cached one carries the hash of exactly what we would apply. */
   private async ensure(child: DesiredChild): Promise<void> {
     const live = this.deps.cache(child.type).get(child.object.metadata.namespace, child.object.metadata.name);
-    if (live && !live.metadata.deletionTimestamp && isSubset(withoutResources(child.object), live) && this.resourcesMatch(child, live)) return;
+    if (live && !live.metadata.deletionTimestamp && live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === appliedHash(child)) return;
     await this.deps.client.apply(child.type, child.object, { fieldManager: FIELD_MANAGER, force: true });
-  }
-
-  /** Container resources as we would set them, compared through Kubernetes' own normal form. */
-  private resourcesMatch(child: DesiredChild, live: KubeObject): boolean {
-    const containers = (o: unknown) =>
-      ((o as { spec?: { template?: { spec?: { containers?: Array<{ resources?: unknown }> } } } }).spec?.template?.spec?.containers ?? []).map((c) =>
-        normalizeResources(c.resources),
-      );
-    return canonicalEqual(containers(child.object), containers(live));
   }
 
   private async writeStatus(object: McpServerObject, status: McpServerStatus, log: ReconcileRequest<McpServerObject>["log"]): Promise<void> {
@@ -220,21 +201,4 @@ export class McpServerReconciler {
     this.verifications.delete(key);
     log.info("cleaned up and released the finalizer");
   }
-}
-
-const UNITS: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
-
-/** Quantities as numbers, so 0.5 and 500m compare equal. */
-function normalizeResources(resources: unknown): unknown {
-  if (!resources || typeof resources !== "object") return undefined;
-  const out: Record<string, Record<string, number>> = {};
-  for (const [kind, list] of Object.entries(resources as Record<string, Record<string, string>>)) {
-    if (!list || Object.keys(list).length === 0) continue;
-    out[kind] = {};
-    for (const [res, q] of Object.entries(list)) {
-      const m = /^([0-9.]+)([a-zA-Z]*)$/.exec(String(q));
-      out[kind]![res] = m ? Number(m[1]) * (UNITS[m[2]!] ?? 1) : NaN;
-    }
-  }
-  return Object.keys(out).length ? out : undefined;
 }

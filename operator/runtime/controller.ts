@@ -65,7 +65,7 @@ interface Watch {
 }
 
 export class ControllerBuilder<T extends KubeObject> {
-  private readonly owned: Array<{ type: ResourceType; labelSelector?: string }> = [];
+  private readonly owned: Array<{ type: ResourceType; labelSelector?: string; transform?: (obj: KubeObject) => KubeObject }> = [];
   private readonly mapped: Array<{ type: ResourceType; labelSelector?: string; toKeys: (obj: KubeObject) => ObjectKey[] }> = [];
   private predicate: UpdatePredicate<T> = () => true;
 
@@ -74,9 +74,12 @@ export class ControllerBuilder<T extends KubeObject> {
     private readonly primary: ResourceType,
   ) {}
 
-  /** Children whose controller owner reference points at a primary object. */
-  owns(type: ResourceType, options: { labelSelector?: string } = {}): this {
-    this.owned.push({ type, labelSelector: options.labelSelector });
+  /**
+   * Children whose controller owner reference points at a primary object. `transform` shapes
+   * what is cached (drop what the reconciler never reads).
+   */
+  owns(type: ResourceType, options: { labelSelector?: string; transform?: (obj: KubeObject) => KubeObject } = {}): this {
+    this.owned.push({ type, labelSelector: options.labelSelector, transform: options.transform });
     return this;
   }
 
@@ -117,7 +120,7 @@ export class Controller<T extends KubeObject> {
   constructor(
     client: KubeClient,
     private readonly primaryType: ResourceType,
-    owned: Array<{ type: ResourceType; labelSelector?: string }>,
+    owned: Array<{ type: ResourceType; labelSelector?: string; transform?: (obj: KubeObject) => KubeObject }>,
     mapped: Array<{ type: ResourceType; labelSelector?: string; toKeys: (obj: KubeObject) => ObjectKey[] }>,
     private readonly predicate: UpdatePredicate<T>,
     private readonly reconcile: Reconcile<T>,
@@ -126,20 +129,26 @@ export class Controller<T extends KubeObject> {
     this.metrics = options.metrics ?? new ControllerMetrics(undefined, { defaultMetrics: false });
     this.log = (options.log ?? silentLogger).with({ controller: options.name });
     this.backoff = new PerKeyBackoff({ ...(options.backoff ?? { initialMs: 500, maxMs: 5 * 60_000 }), jitter: 0.2 });
-    const informerOptions = (type: ResourceType, labelSelector?: string) => ({
+    const informerOptions = (type: ResourceType, labelSelector?: string, transform?: (obj: KubeObject) => KubeObject) => ({
       namespaces: options.namespaces,
       labelSelector,
+      transform,
       log: this.log,
       onRestart: (reason: string) => this.metrics.watchRestarts.inc({ resource: type.plural, reason }),
     });
-    this.primary = new Informer<T>(client, primaryType, { ...informerOptions(primaryType), resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000 });
+    this.primary = new Informer<T>(client, primaryType, {
+      namespaces: options.namespaces,
+      log: this.log,
+      onRestart: (reason: string) => this.metrics.watchRestarts.inc({ resource: primaryType.plural, reason }),
+      resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000,
+    });
     this.primary.onChange((change, obj, old) => {
       if (change === "updated" && old && !this.predicate(obj, old)) return;
       this.workQueue.add(objectKey(obj));
     });
-    for (const { type, labelSelector } of owned) {
+    for (const { type, labelSelector, transform } of owned) {
       this.watchesList.push({
-        informer: this.childInformer(client, type, informerOptions(type, labelSelector)),
+        informer: this.childInformer(client, type, informerOptions(type, labelSelector, transform)),
         toKeys: (child) => {
           const ref = controllerOf(child, primaryType);
           return ref ? [keyOf(child.metadata.namespace, ref.name)] : [];

@@ -6,6 +6,7 @@
  */
 export * from "./objects.js";
 export * from "./kube-client.js";
+export * from "./kubeconfig.js";
 export * from "./informer.js";
 export * from "./work-queue.js";
 export * from "./controller.js";

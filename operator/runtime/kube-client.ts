@@ -3,11 +3,11 @@
  * apply, and watches as line streams that the caller controls (no idle abort of its own, unlike
  * @kubernetes/client-node 2.x's Watch). Credentials come from a KubeConfig.
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import http from "node:http";
 import https from "node:https";
 import { apiVersionOf, type KubeObject, type ResourceType } from "./objects.js";
 import { TokenBucket } from "./rate-limiter.js";
+import type { ConnectionConfig } from "./kubeconfig.js";
 
 export interface KubeStatus {
   kind?: string;
@@ -119,7 +119,7 @@ export class KubeClient {
   readonly writes = { count: 0 };
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: ConnectionConfig,
     options: ClientOptions = {},
   ) {
     const cluster = kc.getCurrentCluster();

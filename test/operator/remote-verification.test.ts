@@ -76,7 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await op?.stop();
-  await new Promise((r) => mcp?.close(r));
+  if (mcp?.listening) await new Promise((r) => mcp.close(r));
   await deleteNamespace(ns);
 });
 
@@ -112,8 +112,9 @@ describe("tool verification of a remote server", () => {
   }, 30_000);
 
   it("reports an unreachable server as Unavailable and unverified, never as verified", async () => {
-    await new Promise((r) => mcp.close(r));
-    mcp.closeAllConnections();
+    const closed = new Promise((r) => mcp.close(r));
+    mcp.closeAllConnections(); // keep-alive connections would hold close() open
+    await closed;
     const s = await waitFor(
       "Available=False",
       async () => {
