@@ -117,21 +117,31 @@ export class McpServerReconciler {
       now: nowTime(),
     });
 
-    // Status first: an unapproved spec must leave the registry before anything else happens.
-    await this.writeStatus(object, status, log);
-    for (const child of children) await this.ensure(child);
+    // Leaving the registry comes first: an unapproved spec must not be served a moment longer.
+    const unpublishing = object.status?.registry?.published === true && status.registry?.published !== true;
+    if (unpublishing) await this.writeStatus(object, status, log);
+    let applied = 0;
+    for (const child of children) applied += (await this.ensure(child)) ? 1 : 0;
     if (!spec.workload) await this.deleteChildren(object, true);
+    if (!unpublishing) {
+      // Children just written will change what the status says (their events bring us back);
+      // writing it now would be a write that is stale at once. A short requeue makes sure we
+      // come back even if an apply changed nothing the watch would report.
+      if (applied > 0) return { requeueAfterMs: 1_000 };
+      await this.writeStatus(object, status, log);
+    }
 
     if (!verifiable) return;
     const retry = verification && verification.outcome !== "Verified" && verification.outcome !== "Mismatch" ? Math.min(UNREACHABLE_RETRY_MS, config.verifier.intervalMs) : config.verifier.intervalMs;
     return { requeueAfterMs: retry };
   };
 
-  /** Applies a child unless the cached one carries the hash of exactly what we would apply. */
-  private async ensure(child: DesiredChild): Promise<void> {
+  /** Applies a child unless the cached one carries the hash of exactly what we would apply; true if it applied. */
+  private async ensure(child: DesiredChild): Promise<boolean> {
     const live = this.deps.cache(child.type).get(child.object.metadata.namespace, child.object.metadata.name);
-    if (live && !live.metadata.deletionTimestamp && live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === appliedHash(child)) return;
+    if (live && !live.metadata.deletionTimestamp && live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === appliedHash(child)) return false;
     await this.deps.client.apply(child.type, child.object, { fieldManager: FIELD_MANAGER, force: true });
+    return true;
   }
 
   private async writeStatus(object: McpServerObject, status: McpServerStatus, log: ReconcileRequest<McpServerObject>["log"]): Promise<void> {
