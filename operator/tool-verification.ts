@@ -3,7 +3,8 @@
  * own Client over Streamable HTTP, as the operator's service identity, compared with the
  * declared tools. A server that cannot be reached is reported as such, never as verified.
  */
-import { lookup } from "node:dns/promises";
+import { lookup, resolve4, resolve6 } from "node:dns/promises";
+import { isIP } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
@@ -60,15 +61,36 @@ function connectionCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Why `host` does not resolve, or undefined if it does. DNS names go through c-ares (the DNS
+ * server, asynchronously): getaddrinfo runs on libuv's four threads and, with a cluster's
+ * search domains, takes about a second per miss — a fleet of unreachable servers queued behind
+ * it for minutes. Single-label names (localhost, /etc/hosts entries) use the system resolver.
+ */
+async function unresolvable(host: string): Promise<string | undefined> {
+  const name = host.replace(/^\[|\]$/g, "");
+  if (isIP(name)) return undefined;
+  const code = (err: unknown) => (err as { code?: string }).code ?? "DNS error";
+  if (!name.includes(".")) {
+    try {
+      await lookup(name);
+      return undefined;
+    } catch (err) {
+      return code(err);
+    }
+  }
+  const results = await Promise.allSettled([resolve4(name), resolve6(name)]);
+  if (results.some((r) => r.status === "fulfilled" && r.value.length > 0)) return undefined;
+  const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  return first ? code(first.reason) : "ENODATA";
+}
+
 export async function verifyTools(options: VerifyOptions): Promise<VerificationResult> {
   const url = new URL(options.url);
   // Resolve first: the common case in a cluster without the server's DNS or route is answered
   // without minting a token or opening a session.
-  try {
-    await lookup(url.hostname);
-  } catch (err) {
-    return { outcome: "Unreachable", message: `cannot reach ${options.url}: ${url.hostname} does not resolve (${(err as { code?: string }).code ?? "DNS error"})` };
-  }
+  const unresolved = await unresolvable(url.hostname);
+  if (unresolved) return { outcome: "Unreachable", message: `cannot reach ${options.url}: ${url.hostname} does not resolve (${unresolved})` };
   const token = await options.token?.();
   const transport = new StreamableHTTPClientTransport(url, {
     requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
