@@ -15,7 +15,7 @@ import { KubeClient, type KubeObject } from "../operator/runtime/index.js";
 import { clusterUp } from "../test/cluster/cli.js";
 import { adminConfig, deleteNamespace, testNamespace } from "../test/cluster/harness.js";
 import { approvedFleetServer, deployments, fleetSpec, inParallel, isReadyDeployment, isReadyServer, readyServers, reviewerClient, watchUntil } from "../test/operator/fleet.js";
-import { grantRoles, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
+import { grantRoles, releaseMcpServers, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
 
 const N = Number(process.env.BENCH_FLEET_SERVERS ?? 1000);
 const QPS = Number(process.env.BENCH_FLEET_QPS ?? 50);
@@ -78,6 +78,8 @@ async function main(): Promise<void> {
     progress(`operator: ${opSeconds.toFixed(1)} s`);
     process.stdout.write(`bench fleet-rollout: ${(opSeconds / floorSeconds).toFixed(2)}x floor (target <= 1.5x)\n`);
   } finally {
+    await releaseMcpServers(floorNs);
+    await releaseMcpServers(opNs);
     await deleteNamespace(floorNs);
     await deleteNamespace(opNs);
   }

@@ -13,7 +13,7 @@ import type { KubeObject } from "../operator/runtime/index.js";
 import { clusterUp } from "../test/cluster/cli.js";
 import { deleteNamespace, testNamespace } from "../test/cluster/harness.js";
 import { fleetSpec, inParallel } from "../test/operator/fleet.js";
-import { adminClient, auditOffset, auditSince, metricValue, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
+import { adminClient, auditOffset, auditSince, metricValue, releaseMcpServers, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
 
 const SIZES = (process.env.BENCH_STEADY_SIZES ?? "1000,5000").split(",").map(Number);
 const RESYNC = "30s";
@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       await measure(ns, n);
     }
   } finally {
+    await releaseMcpServers(ns);
     await deleteNamespace(ns);
   }
 }

@@ -170,6 +170,7 @@ export function slimChild<T extends KubeObject>(obj: T): T {
       namespace: m.namespace,
       uid: m.uid,
       resourceVersion: m.resourceVersion,
+      creationTimestamp: m.creationTimestamp,
       ownerReferences: m.ownerReferences,
       ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
       ...(hash ? { annotations: { [APPLIED_HASH_ANNOTATION]: hash } } : {}),

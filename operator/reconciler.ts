@@ -54,6 +54,9 @@ interface CachedVerification {
   at: number;
 }
 
+/** How long a new Deployment may take before its server's status says Deploying. */
+const DEPLOYING_DEBOUNCE_MS = 5_000;
+
 /** An unreachable server is tried again sooner than a verified one is re-checked. */
 const UNREACHABLE_RETRY_MS = 30_000;
 
@@ -85,6 +88,7 @@ export class McpServerReconciler {
     const name = registryName(config.registryPrefix, object.metadata.namespace, object.metadata.name);
 
     let workload: WorkloadObservation | undefined;
+    let deploymentAgeMs: number | undefined;
     let children: DesiredChild[] = [];
     if (spec.workload) {
       const desiredReplicas = verdict.approved ? spec.workload.replicas : 0;
@@ -95,6 +99,7 @@ export class McpServerReconciler {
         verifierServiceAccount: config.verifier.serviceAccount,
       });
       const deployment = this.deps.cache(CHILD_TYPES[2]!).get(object.metadata.namespace, object.metadata.name) as Deployment | undefined;
+      if (deployment?.metadata.creationTimestamp) deploymentAgeMs = Date.now() - Date.parse(deployment.metadata.creationTimestamp);
       // Pods of a previous, approved spec may still be up while scaling down: they do not count.
       const readyReplicas = desiredReplicas === 0 ? 0 : (deployment?.status?.readyReplicas ?? 0);
       workload = { desiredReplicas, readyReplicas };
@@ -128,6 +133,12 @@ export class McpServerReconciler {
       // writing it now would be a write that is stale at once. A short requeue makes sure we
       // come back even if an apply changed nothing the watch would report.
       if (applied > 0) return { requeueAfterMs: 1_000 };
+      // A brand-new Deployment's first seconds are not news: when its pods come up quickly,
+      // one status write (Published) replaces two (Deploying, then Published) — 1 of 8 writes
+      // per server in a fleet rollout. A rollout that takes longer shows Deploying after DEBOUNCE_MS.
+      if (status.phase === "Deploying" && object.status?.phase !== "Deploying" && deploymentAgeMs !== undefined && deploymentAgeMs < DEPLOYING_DEBOUNCE_MS) {
+        return { requeueAfterMs: Math.min(1_000, DEPLOYING_DEBOUNCE_MS - deploymentAgeMs) };
+      }
       await this.writeStatus(object, status, log);
     }
 

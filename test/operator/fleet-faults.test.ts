@@ -11,7 +11,7 @@ import { MANAGED_SELECTOR } from "../../operator/names.js";
 import { specHash } from "../../operator/spec-hash.js";
 import { controllerOf, CoreTypes, KubeClient, type KubeObject } from "../../operator/runtime/index.js";
 import { deleteNamespace, restartComponent, testNamespace, userConfig } from "../cluster/harness.js";
-import { adminClient, grantRoles, REVIEWERS, spawnOperator, waitFor, type OperatorProcess } from "./harness.js";
+import { adminClient, grantRoles, REVIEWERS, spawnOperator, waitFor, type OperatorProcess, releaseMcpServers } from "./harness.js";
 
 const N = 200;
 let ns: string;
@@ -59,6 +59,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopOperator("SIGTERM");
+  await releaseMcpServers(ns);
   await deleteNamespace(ns);
 });
 

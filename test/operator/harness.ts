@@ -201,3 +201,21 @@ export const auditLogPath = () => join(repoRoot(), ".toolfleet", "cluster", "log
 export const auditOffset = () => statSync(auditLogPath()).size;
 
 export { cluster, readFileSync };
+
+/**
+ * Once no operator runs for `namespace`, its McpServers' finalizers would hold the namespace in
+ * Terminating for ever: take ours off (a test's namespace is going away with everything in it).
+ */
+export async function releaseMcpServers(namespace: string): Promise<void> {
+  const client = adminClient();
+  const { items } = await client.list<McpServerObject>(McpServerType, { namespace });
+  await Promise.all(
+    items
+      .filter((s) => s.metadata.finalizers?.length)
+      .map((s) =>
+        client
+          .request("PATCH", client.path(McpServerType, namespace, s.metadata.name), { metadata: { finalizers: null } }, undefined, "application/merge-patch+json")
+          .catch(() => undefined),
+      ),
+  );
+}

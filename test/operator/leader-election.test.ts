@@ -8,7 +8,7 @@ import { SYSTEM_NAMESPACE } from "../../crds/index.js";
 import { McpServerType, type McpServerObject } from "../../operator/mcpserver-type.js";
 import { CoreTypes, type KubeObject } from "../../operator/runtime/index.js";
 import { deleteNamespace, testNamespace } from "../cluster/harness.js";
-import { adminClient, metricValue, spawnOperator, waitFor, type OperatorProcess } from "./harness.js";
+import { adminClient, metricValue, spawnOperator, waitFor, type OperatorProcess, releaseMcpServers } from "./harness.js";
 
 let ns: string;
 let lease: string;
@@ -49,6 +49,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of replicas) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGKILL");
+  await Promise.all(replicas.map((p) => p.exited));
+  await releaseMcpServers(ns);
   await deleteNamespace(ns);
 });
 

@@ -13,7 +13,7 @@ import { controllerOf, CoreTypes, type KubeObject } from "../../operator/runtime
 import { McpServerType } from "../../operator/mcpserver-type.js";
 import { deleteNamespace, kubectlAs, testNamespace } from "../cluster/harness.js";
 import { inNamespace, sample } from "../api/fixtures.js";
-import { adminClient, auditOffset, auditSince, conditionsOf, getServer, grantRoles, review, startTestOperator, waitFor } from "./harness.js";
+import { adminClient, auditOffset, auditSince, conditionsOf, getServer, grantRoles, review, startTestOperator, waitFor, releaseMcpServers } from "./harness.js";
 
 const owner = { user: "olga", groups: ["data-platform"] };
 const name = "presto";
@@ -45,6 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await op?.stop();
+  await releaseMcpServers(ns);
   await deleteNamespace(ns);
 });
 

@@ -13,7 +13,7 @@ import { SYSTEM_NAMESPACE } from "../../crds/index.js";
 import { McpServerType } from "../../operator/mcpserver-type.js";
 import type { RunningOperator } from "../../operator/operator.js";
 import { deleteNamespace, kubectl, testNamespace } from "../cluster/harness.js";
-import { adminClient, conditionsOf, getServer, grantRoles, review, startTestOperator, waitFor } from "./harness.js";
+import { adminClient, conditionsOf, getServer, grantRoles, review, startTestOperator, waitFor, releaseMcpServers } from "./harness.js";
 
 const DECLARED = ["lookup_order", "refund_order"];
 let offered = [...DECLARED];
@@ -76,6 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await op?.stop();
+  await releaseMcpServers(ns);
   if (mcp?.listening) await new Promise((r) => mcp.close(r));
   await deleteNamespace(ns);
 });
