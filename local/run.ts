@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     const operator = startChild(
       "operator",
       process.execPath,
-      [join(repoRoot(), "dist", "operator", "main.js"), `--metrics-addr=127.0.0.1:${operatorPort}`, "--verify-interval=30s"],
+      [join(repoRoot(), "dist", "operator", "main.js"), `--metrics-addr=127.0.0.1:${operatorPort}`, "--verify-interval=30s", `--namespaces=${SERVERS_NAMESPACE},${SAMPLES_NAMESPACE}`],
       { ...process.env, KUBECONFIG: adminKubeconfigPath() },
       join(logs, "operator.log"),
     );

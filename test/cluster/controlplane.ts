@@ -180,6 +180,9 @@ function componentArgs(c: Component, state: ClusterState, p: Pki, kubeconfigs: R
         `--kubeconfig=${kubeconfigs.kwok}`,
         "--manage-all-nodes=false",
         "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+        // kwok renews the node's Lease, the heartbeat the node lifecycle controller reads;
+        // without it the fake node is marked NotReady every grace period and its pods with it.
+        "--node-lease-duration-seconds=40",
         "--node-ip=127.0.0.1",
         `--server-address=127.0.0.1:${ports.kwok}`,
         `--config=${join(repoRoot(), "test", "cluster", "kwok-stages.yaml")}`,
