@@ -8,11 +8,11 @@
 import { createHash } from "node:crypto";
 import type { McpServerSpec } from "../crds/index.js";
 import type { McpServerObject as McpServer } from "./mcpserver-type.js";
-import { ServerPolicy, type ServerPolicyInput } from "../policy/server-policy.js";
+import { serverPolicy } from "../policy/from-mcpserver.js";
 import { controllerReference, CoreTypes, type KubeObject, type ResourceType } from "./runtime/index.js";
 import { McpServerType } from "./mcpserver-type.js";
 import { canonicalJson } from "./spec-hash.js";
-import { APPLIED_HASH_ANNOTATION, childNames, labelsFor, POLICY_HASH_ANNOTATION, POLICY_KEY, POLICY_MOUNT, registryName, selectorFor, serverUrl } from "./names.js";
+import { APPLIED_HASH_ANNOTATION, childNames, labelsFor, POLICY_HASH_ANNOTATION, POLICY_KEY, POLICY_MOUNT, selectorFor, serverUrl } from "./names.js";
 
 export interface ChildrenConfig {
   registryPrefix: string;
@@ -24,22 +24,6 @@ export interface ChildrenConfig {
 export interface DesiredChild {
   type: ResourceType;
   object: KubeObject & Record<string, unknown>;
-}
-
-/** The policy file the kit reads; validated with the kit's own schema before it is written. */
-export function serverPolicy(server: McpServer, spec: McpServerSpec, config: ChildrenConfig): ServerPolicy {
-  const input: ServerPolicyInput = {
-    server: {
-      namespace: server.metadata.namespace,
-      name: server.metadata.name,
-      registryName: registryName(config.registryPrefix, server.metadata.namespace, server.metadata.name),
-      path: spec.workload?.path ?? "/mcp",
-    },
-    access: spec.access,
-    tools: spec.tools,
-    verifier: config.verifierServiceAccount,
-  };
-  return ServerPolicy.parse(input);
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -54,7 +38,7 @@ export function desiredChildren(server: McpServer, spec: McpServerSpec, replicas
   const names = childNames(server.metadata.name);
   const labels = labelsFor(server);
   const meta = (name: string) => ({ name, namespace: ns, labels, ownerReferences: [controllerReference(McpServerType, server)] });
-  const policyText = canonicalJson(serverPolicy(server, spec, config));
+  const policyText = canonicalJson(serverPolicy(server.metadata, spec, config));
   const url = serverUrl(server, spec, config.clusterDomain);
 
   const serviceAccount = { metadata: meta(names.serviceAccount) };

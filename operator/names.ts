@@ -36,7 +36,7 @@ export const labelsFor = (server: McpServer) => ({
 
 export const selectorFor = (server: McpServer) => ({ [SERVER_LABEL]: server.metadata.name });
 
-export const registryName = (prefix: string, namespace: string, name: string) => `${prefix}.${namespace}/${name}`;
+export { registryName } from "../policy/from-mcpserver.js";
 
 /** Where clients reach the server: the Service's cluster DNS URL, or the remote URL. */
 export function serverUrl(server: McpServer, spec: McpServerSpec, clusterDomain: string): string {

@@ -4,7 +4,7 @@
  * change, so a burst of watch events costs one sort, not one per event.
  */
 import { McpServerSpec, type McpServerStatus } from "../crds/index.js";
-import { serverPolicy } from "../operator/children.js";
+import { serverPolicy } from "../policy/index.js";
 import { registryName, serverUrl } from "../operator/names.js";
 import type { Logger } from "../operator/runtime/index.js";
 import { silentLogger } from "../operator/runtime/index.js";
@@ -105,10 +105,8 @@ export class Catalog {
     const spec = parsed.data;
     const status = obj.status ?? {};
     const { namespace, name } = obj.metadata;
-    const policy = serverPolicy(obj, spec, {
+    const policy = serverPolicy(obj.metadata, spec, {
       registryPrefix: this.options.registryPrefix,
-      clusterDomain: this.options.clusterDomain,
-      ingressNamespaces: [],
       verifierServiceAccount: this.options.verifierServiceAccount,
     });
     return {

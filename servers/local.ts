@@ -7,7 +7,7 @@
  * `policy.json`, mounted at /etc/toolfleet/policy.json). A remote McpServer gets no ConfigMap,
  * so here `startDomainServers` writes `<policyDir>/<name>.json` from the McpServer it returns
  * (the sample in crds/samples, as `remote: { url }`), with the same function the operator uses
- * (operator/children.ts `serverPolicy`). Call `updatePolicy` when that McpServer changes; the
+ * (policy/from-mcpserver.ts `serverPolicy`). Call `updatePolicy` when that McpServer changes; the
  * kit reloads the file within seconds.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { McpServer, SYSTEM_NAMESPACE, type McpServer as McpServerObject } from "../crds/index.js";
-import { serverPolicy } from "../operator/children.js";
+import { serverPolicy } from "../policy/index.js";
 import type { ServerPolicy } from "../policy/index.js";
 import { freePort, startAirflow, startSparkHistory, startTrino } from "../test/backends/harness.js";
 import { createAirflowServer } from "./airflow/server.js";
@@ -59,12 +59,9 @@ export function remoteManifest(sample: McpServerObject, url: string, namespace =
 /** The policy file a kit server reads, from its McpServer: the operator's own derivation. */
 export function policyFromMcpServer(server: McpServerObject, options: { registryPrefix?: string; verifier?: string } = {}): ServerPolicy {
   const { name, namespace } = server.metadata;
-  return serverPolicy({ apiVersion: server.apiVersion, kind: server.kind, metadata: { name, namespace }, spec: server.spec }, server.spec, {
+  return serverPolicy(server.metadata, server.spec, {
     registryPrefix: options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX,
     verifierServiceAccount: options.verifier ?? DEFAULT_VERIFIER,
-    // Only used for children of workload servers, which a policy file does not need.
-    clusterDomain: "cluster.local",
-    ingressNamespaces: [],
   });
 }
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { decideToolAccess } from "../../policy/index.js";
-import { serverPolicy } from "../../operator/children.js";
+import { serverPolicy } from "../../policy/index.js";
 import { McpServerSpec } from "../../crds/index.js";
 import { deleteNamespace, testNamespace } from "../../test/cluster/harness.js";
 import type { KubeClient } from "../../operator/runtime/index.js";
@@ -193,11 +193,8 @@ describe("the access check", () => {
     });
 
   it("answers as the shared policy decides on the operator's policy for the server", async () => {
-    const obj = { metadata: { namespace: ns, name: "presto" } } as Parameters<typeof serverPolicy>[0];
-    const policy = serverPolicy(obj, McpServerSpec.parse(spec(presto)), {
+    const policy = serverPolicy({ namespace: ns, name: "presto" }, McpServerSpec.parse(spec(presto)), {
       registryPrefix: PREFIX,
-      clusterDomain: "cluster.local",
-      ingressNamespaces: [],
       verifierServiceAccount: "toolfleet-system/toolfleet-operator",
     });
     const cases: Array<[string, string, import("../../policy/index.js").Caller]> = [
