@@ -8,8 +8,11 @@
 import { Informer, KubeClient, type ConnectionConfig, type InformerOptions, type Logger } from "./runtime/index.js";
 import { McpServerType, type McpServerObject } from "./mcpserver-type.js";
 
-export interface McpServerCacheOptions {
+export interface McpServerCacheOptions<T extends McpServerObject = McpServerObject> {
   namespaces?: readonly string[];
+  /** Shapes each object before it is cached (default: drop managedFields). */
+  transform?: (obj: T) => T;
+  userAgent?: string;
   resyncPeriodMs?: number;
   log?: Logger;
   qps?: number;
@@ -18,10 +21,18 @@ export interface McpServerCacheOptions {
   syncTimeoutMs?: number;
 }
 
-export async function watchMcpServers(kc: ConnectionConfig, options: McpServerCacheOptions = {}): Promise<Informer<McpServerObject>> {
-  const client = new KubeClient(kc, { qps: options.qps ?? 20, burst: options.burst ?? 40, userAgent: "toolfleet-mcpserver-cache" });
-  const informerOptions: InformerOptions<McpServerObject> = { namespaces: options.namespaces, resyncPeriodMs: options.resyncPeriodMs ?? 0, log: options.log };
-  const informer = new Informer<McpServerObject>(client, McpServerType, informerOptions);
+export async function watchMcpServers<T extends McpServerObject = McpServerObject>(
+  kc: ConnectionConfig,
+  options: McpServerCacheOptions<T> = {},
+): Promise<Informer<T>> {
+  const client = new KubeClient(kc, { qps: options.qps ?? 20, burst: options.burst ?? 40, userAgent: options.userAgent ?? "toolfleet-mcpserver-cache" });
+  const informerOptions: InformerOptions<T> = {
+    namespaces: options.namespaces,
+    resyncPeriodMs: options.resyncPeriodMs ?? 0,
+    ...(options.transform ? { transform: options.transform } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  };
+  const informer = new Informer<T>(client, McpServerType, informerOptions);
   informer.start();
   try {
     await informer.waitForSync(options.syncTimeoutMs ?? 60_000);

@@ -1,11 +1,11 @@
 /**
- * The registry's view of the cluster: an informer on McpServers (the operator's runtime, so
+ * The registry's view of the cluster: the operator's McpServer cache (its runtime's informer, so
  * restarts, relists and lost watches are handled once for everyone). No second database: every
  * replica builds the same cache from the API server and so gives the same answers.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { McpServerType, type McpServerObject } from "../operator/index.js";
-import { Informer, KubeClient, type Logger } from "../operator/runtime/index.js";
+import { watchMcpServers, type McpServerObject } from "../operator/index.js";
+import type { Informer, Logger } from "../operator/runtime/index.js";
 
 /** An McpServer as cached here, with when the API server last recorded a write to it. */
 export interface CachedServer extends McpServerObject {
@@ -45,15 +45,6 @@ export interface ServerCacheOptions {
 export type ServerCache = Informer<CachedServer>;
 
 /** Starts watching McpServers and resolves once the first list is in. */
-export async function watchServers(kc: KubeConfig, options: ServerCacheOptions = {}): Promise<ServerCache> {
-  const client = new KubeClient(kc, { qps: 20, burst: 40, userAgent: "toolfleet-registry" });
-  const informer = new Informer<CachedServer>(client, McpServerType, { namespaces: options.namespaces, transform: toCached, log: options.log });
-  informer.start();
-  try {
-    await informer.waitForSync(options.syncTimeoutMs ?? 60_000);
-  } catch (err) {
-    await informer.stop();
-    throw err;
-  }
-  return informer;
+export function watchServers(kc: KubeConfig, options: ServerCacheOptions = {}): Promise<ServerCache> {
+  return watchMcpServers<CachedServer>(kc, { ...options, transform: toCached, userAgent: "toolfleet-registry" });
 }
