@@ -254,43 +254,50 @@ export class KubeClient {
     const url = this.url(path, query);
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const mod = url.protocol === "https:" ? https : http;
-    return new Promise((resolve, reject) => {
-      const req = mod.request(
-        url,
-        {
-          method,
-          agent: this.agent,
-          timeout: this.timeoutMs,
-          headers: {
-            ...creds.headers,
-            Accept: "application/json",
-            "User-Agent": this.userAgent,
-            ...(payload !== undefined ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) } : {}),
+    const send = (retried: boolean): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        const req = mod.request(
+          url,
+          {
+            method,
+            agent: this.agent,
+            timeout: this.timeoutMs,
+            headers: {
+              ...creds.headers,
+              Accept: "application/json",
+              "User-Agent": this.userAgent,
+              ...(payload !== undefined ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) } : {}),
+            },
           },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("error", (e) => reject(new KubeConnectionError(method, path, e)));
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            const status = res.statusCode ?? 0;
-            let parsed: unknown;
-            try {
-              parsed = text ? JSON.parse(text) : undefined;
-            } catch {
-              parsed = undefined;
-            }
-            if (status >= 200 && status < 300) return resolve(parsed);
-            const st = (parsed ?? {}) as KubeStatus;
-            reject(new KubeApiError(method, path, status, st.reason ?? res.statusMessage ?? "Unknown", st.message ?? text.slice(0, 500)));
-          });
-        },
-      );
-      req.on("timeout", () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-      req.on("error", (e) => reject(new KubeConnectionError(method, path, e)));
-      req.end(payload);
-    });
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("error", (e) => reject(new KubeConnectionError(method, path, e)));
+            res.on("end", () => {
+              const text = Buffer.concat(chunks).toString("utf8");
+              const status = res.statusCode ?? 0;
+              let parsed: unknown;
+              try {
+                parsed = text ? JSON.parse(text) : undefined;
+              } catch {
+                parsed = undefined;
+              }
+              if (status >= 200 && status < 300) return resolve(parsed);
+              const st = (parsed ?? {}) as KubeStatus;
+              reject(new KubeApiError(method, path, status, st.reason ?? res.statusMessage ?? "Unknown", st.message ?? text.slice(0, 500)));
+            });
+          },
+        );
+        req.on("timeout", () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+        req.on("error", (e: NodeJS.ErrnoException) => {
+          // A pooled keep-alive socket the API server had just closed: the request never reached
+          // it, so sending it once more on a fresh socket is safe (Node's documented pattern).
+          if (!retried && req.reusedSocket && e.code === "ECONNRESET") resolve(send(true));
+          else reject(new KubeConnectionError(method, path, e));
+        });
+        req.end(payload);
+      });
+    return send(false);
   }
 
   /**
