@@ -131,8 +131,13 @@ describe(`an operator killed in the middle of rolling out ${N} servers`, () => {
       200,
     );
     expect(s.status!.review!.stale).toEqual(["security"]);
-    const d = await adminClient().get<KubeObject & { spec: { replicas: number } }>(CoreTypes.Deployment, ns, "s7");
-    expect(d!.spec.replicas).toBe(0);
+    // Unpublishing is written first; scaling to 0 follows in the same reconcile.
+    await waitFor(
+      "s7 scaled to 0",
+      async () => (await adminClient().get<KubeObject & { spec: { replicas: number } }>(CoreTypes.Deployment, ns, "s7"))?.spec.replicas === 0,
+      30_000,
+      200,
+    );
     expect(operator!.child.exitCode).toBeNull();
     expect(operator!.child.pid).toBe(pid);
     const text = await operator!.metrics();
