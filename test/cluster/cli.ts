@@ -25,7 +25,7 @@ async function main(): Promise<void> {
       await clusterUp();
       return;
     case "down":
-      stopCluster();
+      await stopCluster();
       return;
     case "status": {
       const running = await runningCluster();

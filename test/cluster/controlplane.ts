@@ -266,7 +266,7 @@ export async function startCluster(): Promise<ClusterState> {
     return running;
   }
   const binDir = ensureBinaries();
-  stopCluster({ keepPki: true, quiet: true });
+  await stopCluster({ keepPki: true, quiet: true });
   mkdirSync(join(clusterDir(), "logs"), { recursive: true });
   const p = pki();
   const port = async () => freePort();
@@ -332,19 +332,11 @@ async function stopProcess(pid: number | undefined, graceMs = 10_000): Promise<v
   if (alive(pid)) process.kill(pid!, "SIGKILL");
 }
 
-function stopProcessSync(pid: number | undefined): void {
-  if (!alive(pid)) return;
-  process.kill(pid!, "SIGTERM");
-  const deadline = Date.now() + 10_000;
-  while (alive(pid) && Date.now() < deadline) execFileSync("sleep", ["0.1"]);
-  if (alive(pid)) process.kill(pid!, "SIGKILL");
-}
-
 /** Stops every component (in reverse order) and removes the state, keeping the PKI if asked. */
-export function stopCluster(opts: { keepPki?: boolean; quiet?: boolean } = {}): void {
+export async function stopCluster(opts: { keepPki?: boolean; quiet?: boolean } = {}): Promise<void> {
   const state = readState();
   if (state) {
-    for (const c of [...COMPONENTS].reverse()) stopProcessSync(state.pids[c]);
+    for (const c of [...COMPONENTS].reverse()) await stopProcess(state.pids[c]);
   }
   const dir = clusterDir();
   if (existsSync(dir)) {
