@@ -4,7 +4,8 @@
  * the flag's name and what it accepts.
  */
 import { hostname } from "node:os";
-import { DEFAULT_REVIEWER_GROUPS, SYSTEM_NAMESPACE } from "../crds/index.js";
+import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF, SYSTEM_NAMESPACE } from "../crds/index.js";
+import { commaList, defineFlags, type Flag } from "./runtime/index.js";
 
 export interface OperatorConfig {
   /** Namespaces to watch; empty means every namespace. */
@@ -51,12 +52,6 @@ export class OperatorConfigError extends Error {
   override readonly name = "OperatorConfigError";
 }
 
-interface Flag {
-  flag: string;
-  env: string;
-  help: string;
-}
-
 const FLAGS = {
   namespaces: { flag: "namespaces", env: "TOOLFLEET_NAMESPACES", help: "comma-separated namespaces to watch; empty for all" },
   requiredReviews: { flag: "required-reviews", env: "TOOLFLEET_REQUIRED_REVIEWS", help: "comma-separated review areas (default security,legal,genai)" },
@@ -84,13 +79,8 @@ const FLAGS = {
   userAgent: { flag: "user-agent", env: "TOOLFLEET_USER_AGENT", help: "User-Agent of API requests (default toolfleet-operator)" },
 } satisfies Record<string, Flag>;
 
-export function usage(): string {
-  return Object.values(FLAGS)
-    .map((f) => `  --${f.flag.padEnd(28)} ${f.env.padEnd(38)} ${f.help}`)
-    .join("\n");
-}
-
-const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
+const flags = defineFlags("the operator", FLAGS, (message) => new OperatorConfigError(message));
+export const usage = flags.usage;
 
 export function parseDuration(value: string, what: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
@@ -98,12 +88,6 @@ export function parseDuration(value: string, what: string): number {
   const n = Number(m[1]);
   const unit = m[2] ?? "s";
   return Math.round(n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!);
-}
-
-function parseBool(value: string, what: string): boolean {
-  if (/^(true|1|yes)$/i.test(value)) return true;
-  if (/^(false|0|no)$/i.test(value)) return false;
-  throw new OperatorConfigError(`--${what}: "${value}" is not true or false`);
 }
 
 function parsePositive(value: string, what: string, integer = true): number {
@@ -114,28 +98,19 @@ function parsePositive(value: string, what: string, integer = true): number {
   return n;
 }
 
-const SA_REF = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
-
 export function loadConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): OperatorConfig {
-  const flags = new Map<string, string>();
-  const known = new Set(Object.values(FLAGS).map((f) => f.flag));
-  for (const arg of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m || !known.has(m[1]!)) throw new OperatorConfigError(`unknown argument "${arg}"; the operator accepts:\n${usage()}`);
-    flags.set(m[1]!, m[2] ?? "true");
-  }
-  const get = (f: Flag): string | undefined => flags.get(f.flag) ?? env[f.env];
+  const get = flags.read(argv, env);
 
   const reviewerGroupsRaw = get(FLAGS.reviewerGroups);
   const reviewerGroups: Record<string, string> = { ...DEFAULT_REVIEWER_GROUPS };
   if (reviewerGroupsRaw) {
-    for (const pair of list(reviewerGroupsRaw)) {
+    for (const pair of commaList(reviewerGroupsRaw)) {
       const [area, group] = pair.split("=");
       if (!area || !group) throw new OperatorConfigError(`--reviewer-groups: "${pair}" is not area=group`);
       reviewerGroups[area.trim()] = group.trim();
     }
   }
-  const requiredReviews = list(get(FLAGS.requiredReviews) ?? "security,legal,genai");
+  const requiredReviews = commaList(get(FLAGS.requiredReviews) ?? "security,legal,genai");
   if (requiredReviews.length === 0) throw new OperatorConfigError("--required-reviews: at least one review area is required");
   for (const area of requiredReviews) {
     if (!/^[a-z][a-z0-9-]{0,30}$/.test(area)) throw new OperatorConfigError(`--required-reviews: "${area}" is not a review area name (lower-case word)`);
@@ -148,7 +123,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
   }
 
   const serviceAccount = get(FLAGS.verifierServiceAccount) ?? `${SYSTEM_NAMESPACE}/toolfleet-operator`;
-  if (!SA_REF.test(serviceAccount)) throw new OperatorConfigError(`--verifier-service-account: "${serviceAccount}" is not namespace/name`);
+  if (!new RegExp(SERVICE_ACCOUNT_REF).test(serviceAccount)) throw new OperatorConfigError(`--verifier-service-account: "${serviceAccount}" is not namespace/name`);
 
   const logLevel = get(FLAGS.logLevel) ?? "info";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new OperatorConfigError(`--log-level: "${logLevel}" is not debug, info, warn or error`);
@@ -156,12 +131,12 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
   const apiQps = parsePositive(get(FLAGS.apiQps) ?? "50", FLAGS.apiQps.flag, false);
   const apiBurst = parsePositive(get(FLAGS.apiBurst) ?? "100", FLAGS.apiBurst.flag);
   return {
-    namespaces: list(get(FLAGS.namespaces) ?? ""),
+    namespaces: commaList(get(FLAGS.namespaces)),
     requiredReviews,
     reviewerGroups,
     manageReviewerGroups: reviewerGroupsRaw !== undefined,
     registryPrefix: get(FLAGS.registryPrefix) ?? "dev.toolfleet.local",
-    allowTagImages: parseBool(get(FLAGS.allowTagImages) ?? "false", FLAGS.allowTagImages.flag),
+    allowTagImages: flags.bool(get(FLAGS.allowTagImages) ?? "false", FLAGS.allowTagImages.flag),
     concurrency: parsePositive(get(FLAGS.concurrency) ?? "8", FLAGS.concurrency.flag),
     apiQps,
     apiBurst,
@@ -170,7 +145,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
     metricsPort,
     metricsHost: portText === undefined ? "0.0.0.0" : host!,
     leaderElection: {
-      enabled: parseBool(get(FLAGS.leaderElect) ?? "true", FLAGS.leaderElect.flag),
+      enabled: flags.bool(get(FLAGS.leaderElect) ?? "true", FLAGS.leaderElect.flag),
       namespace: get(FLAGS.leaderNamespace) ?? SYSTEM_NAMESPACE,
       name: get(FLAGS.leaderName) ?? "toolfleet-operator",
       identity: get(FLAGS.identity) ?? `${hostname()}-${process.pid}`,
@@ -182,7 +157,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
       timeoutMs: parseDuration(get(FLAGS.verifyTimeout) ?? "5s", FLAGS.verifyTimeout.flag),
       intervalMs: parseDuration(get(FLAGS.verifyInterval) ?? "5m", FLAGS.verifyInterval.flag),
     },
-    ingressNamespaces: list(get(FLAGS.ingressNamespaces) ?? SYSTEM_NAMESPACE),
+    ingressNamespaces: commaList(get(FLAGS.ingressNamespaces) ?? SYSTEM_NAMESPACE),
     clusterDomain: get(FLAGS.clusterDomain) ?? "cluster.local",
     logLevel: logLevel as OperatorConfig["logLevel"],
     userAgent: get(FLAGS.userAgent) ?? "toolfleet-operator",

@@ -2,7 +2,8 @@
  * The registry's configuration, from flags (`--name=value`) or environment variables; flags
  * win. Every bad value is refused at start with the flag's name and what it accepts.
  */
-import { DEFAULT_REVIEWER_GROUPS, SYSTEM_NAMESPACE } from "../crds/index.js";
+import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF, SYSTEM_NAMESPACE } from "../crds/index.js";
+import { commaList, defineFlags, type Flag } from "../operator/runtime/index.js";
 
 export interface RegistryConfig {
   port: number;
@@ -45,12 +46,6 @@ export class RegistryConfigError extends Error {
   override readonly name = "RegistryConfigError";
 }
 
-interface Flag {
-  flag: string;
-  env: string;
-  help: string;
-}
-
 const FLAGS = {
   port: { flag: "port", env: "REGISTRY_PORT", help: "listen port (default 8080)" },
   host: { flag: "host", env: "REGISTRY_HOST", help: "listen address (default 127.0.0.1)" },
@@ -74,23 +69,8 @@ const FLAGS = {
   logLevel: { flag: "log-level", env: "REGISTRY_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
 } satisfies Record<string, Flag>;
 
-export function usage(): string {
-  return Object.values(FLAGS)
-    .map((f) => `  --${f.flag.padEnd(26)} ${f.env.padEnd(36)} ${f.help}`)
-    .join("\n");
-}
-
-const list = (s: string | undefined) =>
-  (s ?? "")
-    .split(",")
-    .map((x) => x.trim())
-    .filter(Boolean);
-
-function parseBool(value: string, f: Flag): boolean {
-  if (/^(true|1|yes)$/i.test(value)) return true;
-  if (/^(false|0|no)$/i.test(value)) return false;
-  throw new RegistryConfigError(`--${f.flag} (${f.env}): "${value}" is not true or false`);
-}
+const flags = defineFlags("the registry", FLAGS, (message) => new RegistryConfigError(message));
+export const usage = flags.usage;
 
 function parseInteger(value: string, f: Flag, min: number, max: number): number {
   const n = Number(value);
@@ -98,23 +78,13 @@ function parseInteger(value: string, f: Flag, min: number, max: number): number 
   return n;
 }
 
-const SA_REF = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
-
 export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): RegistryConfig {
-  const flags = new Map<string, string>();
-  const known = new Set(Object.values(FLAGS).map((f) => f.flag));
-  for (const arg of argv) {
-    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!m || !known.has(m[1]!)) throw new RegistryConfigError(`unknown argument "${arg}"; the registry accepts:\n${usage()}`);
-    flags.set(m[1]!, m[2] ?? "true");
-  }
-  const get = (f: Flag): string | undefined => {
-    const v = flags.get(f.flag) ?? env[f.env];
-    return v === undefined || v === "" ? undefined : v;
-  };
+  const read = flags.read(argv, env);
+  // Here an empty value means unset, so the default applies.
+  const get = (f: Flag): string | undefined => read(f) || undefined;
 
   const reviewerGroups: Record<string, string> = { ...DEFAULT_REVIEWER_GROUPS };
-  for (const pair of list(get(FLAGS.reviewerGroups))) {
+  for (const pair of commaList(get(FLAGS.reviewerGroups))) {
     const [area, group] = pair.split("=");
     if (!area?.trim() || !group?.trim()) throw new RegistryConfigError(`--reviewer-groups: "${pair}" is not area=group`);
     reviewerGroups[area.trim()] = group.trim();
@@ -123,7 +93,7 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
   const issuer = get(FLAGS.issuer);
   const jwksUrl = get(FLAGS.jwksUrl);
   const jwksFile = get(FLAGS.jwksFile);
-  const audience = list(get(FLAGS.audience));
+  const audience = commaList(get(FLAGS.audience));
   let users: RegistryConfig["users"];
   if (issuer !== undefined) {
     if (audience.length === 0) throw new RegistryConfigError(`--${FLAGS.audience.flag} (${FLAGS.audience.env}): required with --${FLAGS.issuer.flag}`);
@@ -136,13 +106,13 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
     throw new RegistryConfigError(`--${FLAGS.issuer.flag} (${FLAGS.issuer.env}): required with a JWKS`);
   }
 
-  const saAudience = list(get(FLAGS.saAudience));
+  const saAudience = commaList(get(FLAGS.saAudience));
   const verifier = get(FLAGS.verifier) ?? `${SYSTEM_NAMESPACE}/toolfleet-operator`;
-  if (!SA_REF.test(verifier)) throw new RegistryConfigError(`--${FLAGS.verifier.flag}: "${verifier}" is not namespace/name`);
+  if (!new RegExp(SERVICE_ACCOUNT_REF).test(verifier)) throw new RegistryConfigError(`--${FLAGS.verifier.flag}: "${verifier}" is not namespace/name`);
   const logLevel = get(FLAGS.logLevel) ?? "info";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new RegistryConfigError(`--log-level: "${logLevel}" is not debug, info, warn or error`);
 
-  const allowAnonymous = parseBool(get(FLAGS.anonymous) ?? "false", FLAGS.anonymous);
+  const allowAnonymous = flags.bool(get(FLAGS.anonymous) ?? "false", `${FLAGS.anonymous.flag} (${FLAGS.anonymous.env})`);
   if (!users && saAudience.length === 0 && !allowAnonymous) {
     throw new RegistryConfigError(
       `no caller could ever be served: set --${FLAGS.issuer.flag} (people), --${FLAGS.saAudience.flag} (service accounts) or --${FLAGS.anonymous.flag}=true`,
@@ -152,14 +122,14 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
     port: parseInteger(get(FLAGS.port) ?? "8080", FLAGS.port, 0, 65535),
     host: get(FLAGS.host) ?? "127.0.0.1",
     publicUrl: get(FLAGS.publicUrl),
-    namespaces: list(get(FLAGS.namespaces)),
+    namespaces: commaList(get(FLAGS.namespaces)),
     registryPrefix: get(FLAGS.registryPrefix) ?? "dev.toolfleet.local",
     users,
     serviceAccounts: saAudience.length > 0 ? { audience: saAudience } : undefined,
     clockToleranceSec: parseInteger(get(FLAGS.clockTolerance) ?? "30", FLAGS.clockTolerance, 0, 600),
     tokenCacheSize: parseInteger(get(FLAGS.tokenCache) ?? "10000", FLAGS.tokenCache, 0, 1_000_000),
     reviewerGroups,
-    adminGroups: list(get(FLAGS.adminGroups) ?? "toolfleet:admins"),
+    adminGroups: commaList(get(FLAGS.adminGroups) ?? "toolfleet:admins"),
     verifierServiceAccount: verifier,
     clusterDomain: get(FLAGS.clusterDomain) ?? "cluster.local",
     allowAnonymous,
