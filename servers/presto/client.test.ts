@@ -113,12 +113,19 @@ describe("PrestoClient against Trino", () => {
   it("cancels a running query by id, and reports it as cancelled", async () => {
     const controller = new AbortController();
     // Only the cancel may end this query: no client timeout that a slow, busy machine could reach first.
-    const running = client.runReadOnly("SELECT count(*) FROM tpch.sf1000.lineitem", { ...as, signal: controller.signal, timeoutMs: 600_000 }).catch((e: unknown) => e);
+    // A marker of this test's own, so the search below never finds (and cancels) another suite's query.
+    const marker = `cancel-me-${Date.now().toString(36)}`;
+    const running = client
+      .runReadOnly(`SELECT count(*) FROM tpch.sf1000.lineitem WHERE comment <> '${marker}'`, { ...as, signal: controller.signal, timeoutMs: 600_000 })
+      .catch((e: unknown) => e);
     // Find the query on the coordinator through the system tables, as an on-call engineer would.
     let queryId: string | undefined;
     const deadline = Date.now() + 90_000;
     while (!queryId && Date.now() < deadline) {
-      const q = await client.query("SELECT query_id FROM system.runtime.queries WHERE state IN ('RUNNING','QUEUED','PLANNING','STARTING') AND query LIKE '%sf1000.lineitem%' AND query NOT LIKE '%system.runtime%'", as);
+      const q = await client.query(
+        `SELECT query_id FROM system.runtime.queries WHERE state IN ('RUNNING','QUEUED','PLANNING','STARTING') AND query LIKE '%${marker}%' AND query NOT LIKE '%system.runtime%'`,
+        as,
+      );
       queryId = q.rows[0]?.[0] as string | undefined;
       if (!queryId) await new Promise((r) => setTimeout(r, 250));
     }
