@@ -26,7 +26,9 @@ import { adminKubeconfigPath, repoRoot, stateDir } from "../test/cluster/paths.j
 import { kubernetesJwksFetch } from "../auth/index.js";
 import { DOMAIN_SERVERS, readSample, startDomainServers, type RunningDomainServer } from "../servers/local.js";
 import { freePort } from "../test/backends/harness.js";
-import { approveAsReviewers, keepPoliciesInSync } from "./reviews.js";
+import { watchMcpServers } from "../operator/index.js";
+import { loadKubeconfigFile } from "../operator/runtime/kubeconfig.js";
+import { approveAsReviewers, keepPoliciesInSync, waitInCache, type ServerCache } from "./reviews.js";
 import { httpOk, startChild, waitUntilReady, type ChildService } from "./processes.js";
 
 const SERVERS_NAMESPACE = "data-platform";
@@ -134,9 +136,10 @@ async function main(): Promise<void> {
 
     await apply(servers.map((s) => s.manifest));
     await apply(DOMAIN_SERVERS.map((name) => ({ ...readSample(name), metadata: { name, namespace: SAMPLES_NAMESPACE } })));
-    const stopSync = keepPoliciesInSync(servers);
-    cleanup.push({ what: "the policy sync", stop: stopSync });
-    const approvals = await approveAsReviewers(servers.map((s) => ({ namespace: SERVERS_NAMESPACE, name: s.name })));
+    const cache = await watchMcpServers(loadKubeconfigFile(adminKubeconfigPath()), { namespaces: [SERVERS_NAMESPACE], userAgent: "toolfleet-run" });
+    cleanup.push({ what: "the McpServer watch", stop: () => cache.stop() });
+    cleanup.push({ what: "the policy sync", stop: keepPoliciesInSync(cache, servers) });
+    const approvals = await approveAsReviewers(cache, servers.map((s) => ({ namespace: SERVERS_NAMESPACE, name: s.name })));
     say(`approved ${servers.map((s) => s.name).join(", ")} as ${approvals.join(", ")}; the samples in ${SAMPLES_NAMESPACE} wait for review`);
 
     // The registry.
@@ -162,7 +165,7 @@ async function main(): Promise<void> {
     const registryUrl = `http://127.0.0.1:${registryPort}`;
     await waitUntilReady(registry, () => httpOk(`${registryUrl}/readyz`), 60_000);
 
-    const published = await waitForPublished(servers, 120_000);
+    const published = await waitForPublished(cache, servers, 120_000);
     summary(registryUrl, servers, published, rel(identity.tokensDir));
     const why = await interrupted;
     await stopAll(why);
@@ -173,21 +176,14 @@ async function main(): Promise<void> {
 }
 
 /** Waits until the operator has published every server (or the time is up); returns their registry names. */
-async function waitForPublished(servers: RunningDomainServer[], timeoutMs: number): Promise<Map<string, string>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await kubectl(["get", "mcps", "-n", SERVERS_NAMESPACE, "-o", "json"], { allowFailure: true });
-    if (r.code !== 0) {
-      // The API server may be restarting; the operator rides that out, and so does this wait.
-      if (Date.now() > deadline) throw new Error(`cannot read the McpServers: ${r.stderr.trim()}`);
-      await new Promise((res) => setTimeout(res, 1000));
-      continue;
-    }
-    const items = (JSON.parse(r.stdout) as { items: Array<{ metadata: { name: string }; status?: { registry?: { published?: boolean; name?: string } } }> }).items;
-    const published = new Map(items.filter((i) => i.status?.registry?.published).map((i) => [i.metadata.name, i.status?.registry?.name ?? ""]));
-    if (published.size === servers.length || Date.now() > deadline) return published;
-    await new Promise((res) => setTimeout(res, 1000));
-  }
+async function waitForPublished(cache: ServerCache, servers: RunningDomainServer[], timeoutMs: number): Promise<Map<string, string>> {
+  const published = () =>
+    new Map(servers.flatMap((s) => {
+      const registry = cache.get(SERVERS_NAMESPACE, s.name)?.status?.registry;
+      return registry?.published ? [[s.name, registry.name ?? ""] as const] : [];
+    }));
+  // Not all published in time is no failure: the summary says which are not, and why is in kubectl.
+  return waitInCache(cache, "every server published", () => (published().size === servers.length ? published() : undefined), timeoutMs).catch(() => published());
 }
 
 function summary(registryUrl: string, servers: RunningDomainServer[], published: Map<string, string>, tokens: string): void {
