@@ -41,11 +41,3 @@ export async function waitUntilReady(service: ChildService, ready: () => Promise
   }
   throw new Error(`${service.name} is not ready after ${timeoutMs / 1000}s; see ${service.log}`);
 }
-
-export async function httpOk(url: string, headers: Record<string, string> = {}): Promise<boolean> {
-  try {
-    return (await fetch(url, { headers, signal: AbortSignal.timeout(1000) })).ok;
-  } catch {
-    return false;
-  }
-}

@@ -19,7 +19,7 @@ import { EDITOR_ROLE, REVIEWER_ROLE } from "../crds/rbac.js";
 import { ensureDemoIdentity } from "../registry-api/index.js";
 import { createLogger } from "../servers/kit/index.js";
 import { clusterUp } from "../test/cluster/cli.js";
-import { readState, runningCluster, stopCluster } from "../test/cluster/controlplane.js";
+import { httpOk, readState, runningCluster, stopCluster } from "../test/cluster/controlplane.js";
 import { clusterTls } from "../test/cluster/harness.js";
 import { kubectl } from "../test/cluster/kubectl.js";
 import { adminKubeconfigPath, repoRoot, stateDir } from "../test/cluster/paths.js";
@@ -29,7 +29,7 @@ import { freePort } from "../test/backends/harness.js";
 import { watchMcpServers } from "../operator/index.js";
 import { loadKubeconfigFile } from "../operator/runtime/kubeconfig.js";
 import { approveAsReviewers, keepPoliciesInSync, waitInCache, type ServerCache } from "./reviews.js";
-import { httpOk, startChild, waitUntilReady, type ChildService } from "./processes.js";
+import { startChild, waitUntilReady } from "./processes.js";
 
 const SERVERS_NAMESPACE = "data-platform";
 const SAMPLES_NAMESPACE = "toolfleet-samples";

@@ -66,6 +66,15 @@ export function adminCredentials(): ClientCredentials {
   return clientCredentials(pki(), ADMIN_USER, ["system:masters"]);
 }
 
+/** Does a GET of `url` answer 2xx within a second? */
+export async function httpOk(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -349,13 +358,4 @@ export async function stopCluster(opts: { keepPki?: boolean; quiet?: boolean } =
 
 export function writeAdminKubeconfig(state: ClusterState): void {
   writeKubeconfig(adminKubeconfigPath(), state.server, pki().caCert, adminCredentials());
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-    return res.ok;
-  } catch {
-    return false;
-  }
 }
