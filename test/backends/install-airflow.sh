@@ -7,15 +7,9 @@ set -euo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
 dir="$backends_cache/airflow-$AIRFLOW_VERSION"
-done_mark="$dir/.installed"
-if [ -e "$done_mark" ]; then echo "$dir"; exit 0; fi
-lock "$dir"
-if [ -e "$done_mark" ]; then echo "$dir"; exit 0; fi
+install_once "$dir"
 
-py=$(python_for_venv)
-step airflow "creating a virtualenv with $py"
-rm -rf "$dir/venv"
-"$py" -m venv "$dir/venv"
+fresh_venv airflow "$dir"
 pin=()
 if [ -s "$here/airflow-requirements.txt" ]; then pin=(-c "$here/airflow-requirements.txt"); fi
 step airflow "installing apache-airflow==$AIRFLOW_VERSION from PyPI ${pin:+(pinned by airflow-requirements.txt)}"

@@ -6,15 +6,9 @@ set -euo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
 dir="$backends_cache/spark-$PYSPARK_VERSION"
-done_mark="$dir/.installed"
-if [ -e "$done_mark" ]; then echo "$dir"; exit 0; fi
-lock "$dir"
-if [ -e "$done_mark" ]; then echo "$dir"; exit 0; fi
+install_once "$dir"
 
-py=$(python_for_venv)
-step spark "creating a virtualenv with $py"
-rm -rf "$dir/venv"
-"$py" -m venv "$dir/venv"
+fresh_venv spark "$dir"
 step spark "installing pyspark==$PYSPARK_VERSION from PyPI (about 400 MB)"
 heartbeat spark "$dir/venv" & hb=$!
 trap 'kill $hb 2>/dev/null || true' EXIT

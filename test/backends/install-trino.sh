@@ -5,10 +5,7 @@ set -euo pipefail
 . "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
 dir="$backends_cache/trino-$TRINO_VERSION"
-done_mark="$dir/.installed"
-if [ -e "$done_mark" ]; then echo "$dir"; exit 0; fi
-lock "$dir"
-if [ -e "$done_mark" ]; then echo "$dir"; exit 0; fi
+install_once "$dir"
 command -v mvn >/dev/null || { echo "install-trino: Maven (mvn) is needed" >&2; exit 1; }
 
 # A repository of its own inside the cache, so the 800 MB tarball is not kept twice in ~/.m2.

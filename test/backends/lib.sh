@@ -13,6 +13,25 @@ step() { local name=$1; shift; printf '[%s %4ss] %s\n' "$name" "$(( $(date +%s) 
 # lock DIR: serialise concurrent installs of the same backend version (released at exit).
 lock() { mkdir -p "$1"; exec 9>"$1.lock"; flock 9; }
 
+# install_once DIR: when DIR's install is complete, print DIR and end the script; otherwise take
+# the lock, look again (another process may have finished it meanwhile), and go on. The script
+# touches "$done_mark" once its install is whole.
+install_once() {
+  done_mark="$1/.installed"
+  if [ -e "$done_mark" ]; then echo "$1"; exit 0; fi
+  lock "$1"
+  if [ -e "$done_mark" ]; then echo "$1"; exit 0; fi
+}
+
+# fresh_venv NAME DIR: a new virtualenv at DIR/venv, from a Python 3.10–3.13.
+fresh_venv() {
+  local py
+  py=$(python_for_venv)
+  step "$1" "creating a virtualenv with $py"
+  rm -rf "$2/venv"
+  "$py" -m venv "$2/venv"
+}
+
 # heartbeat NAME PATH: print PATH's size every 10 s until killed, for long downloads whose
 # own client prints nothing while it works.
 heartbeat() {
