@@ -46,9 +46,11 @@ backends-down:
 run: build
 	node dist/local/run.js
 
-## test: type-check, then every test (jest starts the local control plane once)
+## test: type-check, then every test (jest starts the local control plane once); the suites that
+## restart the shared API server (*.disruptive.test.ts) run alone, after the others
 test: build system-deps backends
 	$(NODE_TEST) $(JEST_ARGS)
+	TOOLFLEET_TEST_PHASE=disruptive $(NODE_TEST) --passWithNoTests $(JEST_ARGS)
 
 ## bench: every benchmark in bench/, each prints `bench <name>: <figure> (target <target>)`
 bench: build

@@ -1,5 +1,12 @@
 // Native-ESM jest: ts-jest compiles TypeScript to ES modules, which run under
 // --experimental-vm-modules so ESM-only dependencies (@kubernetes/client-node, jose) load as they are.
+//
+// Two phases. Suites named *.disruptive.test.ts restart a component of the shared local control
+// plane (the API server), which refuses every other client meanwhile, so they run alone:
+// `make test` runs the main phase, then TOOLFLEET_TEST_PHASE=disruptive for them.
+const disruptivePhase = process.env.TOOLFLEET_TEST_PHASE === "disruptive";
+const disruptive = "\\.disruptive\\.test\\.ts$";
+
 /** @type {import('jest').Config} */
 export default {
   testEnvironment: "node",
@@ -8,9 +15,9 @@ export default {
   transform: {
     "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json" }],
   },
-  testMatch: ["<rootDir>/**/*.test.ts"],
   // .toolfleet/ holds the local control plane's state (etcd's data among it): never tests.
-  testPathIgnorePatterns: ["/node_modules/", "/dist/", "<rootDir>/.toolfleet/", "<rootDir>/test-artifacts/"],
+  testPathIgnorePatterns: ["/node_modules/", "/dist/", "<rootDir>/.toolfleet/", "<rootDir>/test-artifacts/", ...(disruptivePhase ? [] : [disruptive])],
+  ...(disruptivePhase ? { testRegex: disruptive } : { testMatch: ["<rootDir>/**/*.test.ts"] }),
   modulePathIgnorePatterns: ["<rootDir>/dist/", "<rootDir>/.toolfleet/"],
   watchPathIgnorePatterns: ["<rootDir>/.toolfleet/"],
   globalSetup: "<rootDir>/test/cluster/global-setup.js",
