@@ -39,6 +39,8 @@ export interface OperatorConfig {
     timeoutMs: number;
     /** How often a verified server is checked again. */
     intervalMs: number;
+    /** Verifications in flight at once (they run beside the reconciles, not in them). */
+    concurrency: number;
   };
   /** Namespaces whose pods the NetworkPolicy admits to servers' ports. */
   ingressNamespaces: string[];
@@ -73,6 +75,7 @@ const FLAGS = {
   verifierAudience: { flag: "verifier-audience", env: "TOOLFLEET_VERIFIER_AUDIENCE", help: "fixed token audience (default: each server's URL)" },
   verifyTimeout: { flag: "verify-timeout", env: "TOOLFLEET_VERIFY_TIMEOUT", help: "MCP handshake timeout (default 5s)" },
   verifyInterval: { flag: "verify-interval", env: "TOOLFLEET_VERIFY_INTERVAL", help: "re-verify tools this often (default 5m)" },
+  verifyConcurrency: { flag: "verify-concurrency", env: "TOOLFLEET_VERIFY_CONCURRENCY", help: "tool verifications in flight at once (default 64)" },
   ingressNamespaces: { flag: "ingress-namespaces", env: "TOOLFLEET_INGRESS_NAMESPACES", help: `namespaces allowed to reach servers (default ${SYSTEM_NAMESPACE})` },
   clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: "cluster DNS domain (default cluster.local)" },
   logLevel: { flag: "log-level", env: "TOOLFLEET_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
@@ -156,6 +159,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
       audience: get(FLAGS.verifierAudience),
       timeoutMs: parseDuration(get(FLAGS.verifyTimeout) ?? "5s", FLAGS.verifyTimeout.flag),
       intervalMs: parseDuration(get(FLAGS.verifyInterval) ?? "5m", FLAGS.verifyInterval.flag),
+      concurrency: parsePositive(get(FLAGS.verifyConcurrency) ?? "64", FLAGS.verifyConcurrency.flag),
     },
     ingressNamespaces: commaList(get(FLAGS.ingressNamespaces) ?? SYSTEM_NAMESPACE),
     clusterDomain: get(FLAGS.clusterDomain) ?? "cluster.local",

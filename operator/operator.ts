@@ -82,6 +82,7 @@ export async function startOperator(config: OperatorConfig, kc: ConnectionConfig
     events,
     tokens,
     verify: options.verify,
+    requeue: (key) => controller.queue.add(key),
   });
 
   new Gauge({

@@ -31,6 +31,7 @@ import { specHash } from "./spec-hash.js";
 import { computeStatus, type WorkloadObservation } from "./status.js";
 import { verifyTools, type VerificationResult, type VerifyOptions } from "./tool-verification.js";
 import type { TokenSource } from "./verifier-token.js";
+import { retryAfterMs, Verifications } from "./verifications.js";
 
 export interface ReconcilerDeps {
   client: KubeClient;
@@ -41,6 +42,8 @@ export interface ReconcilerDeps {
   tokens?: TokenSource;
   /** Replaceable in tests. */
   verify?: (options: VerifyOptions) => Promise<VerificationResult>;
+  /** Queues a key for a reconcile (when its verification settles). */
+  requeue: (key: string) => void;
 }
 
 interface Deployment extends KubeObject {
@@ -48,26 +51,19 @@ interface Deployment extends KubeObject {
   status?: { readyReplicas?: number; observedGeneration?: number };
 }
 
-interface CachedVerification {
-  fingerprint: string;
-  result: VerificationResult;
-  at: number;
-}
-
 /** How long a new Deployment may take before its server's status says Deploying. */
 const DEPLOYING_DEBOUNCE_MS = 5_000;
 
-/** An unreachable server is tried again sooner than a verified one is re-checked. */
-const UNREACHABLE_RETRY_MS = 30_000;
-
 export class McpServerReconciler {
-  private readonly verifications = new Map<string, CachedVerification>();
+  private readonly verifications: Verifications;
 
-  constructor(private readonly deps: ReconcilerDeps) {}
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.verifications = new Verifications({ intervalMs: deps.config.verifier.intervalMs, concurrency: deps.config.verifier.concurrency, settled: deps.requeue });
+  }
 
   readonly reconcile = async ({ key, object, log }: ReconcileRequest<McpServerObject>): Promise<Action | void> => {
     if (!object) {
-      this.verifications.delete(key);
+      this.verifications.forget(key);
       return;
     }
     const { client, config } = this.deps;
@@ -106,8 +102,11 @@ export class McpServerReconciler {
     }
 
     const verifiable = spec.remote !== undefined || (workload !== undefined && verdict.approved && workload.readyReplicas > 0);
-    const verification = verifiable ? await this.verification(key, object, spec, url, hash) : undefined;
-    if (!verifiable) this.verifications.delete(key);
+    const verification = verifiable ? this.verification(key, object, spec, url, hash) : undefined;
+    if (!verifiable) this.verifications.forget(key);
+    // Verifiable but never verified for this spec: the status waits for the verdict (it decides
+    // Published), which queues the key again when it comes.
+    const awaitingVerification = verifiable && verification === undefined;
 
     const status = computeStatus({
       generation: object.metadata.generation,
@@ -133,6 +132,8 @@ export class McpServerReconciler {
       // writing it now would be a write that is stale at once. A short requeue makes sure we
       // come back even if an apply changed nothing the watch would report.
       if (applied > 0) return { requeueAfterMs: 1_000 };
+      // The settled verification queues the key; the requeue is a safety net only.
+      if (awaitingVerification) return { requeueAfterMs: 2 * config.verifier.timeoutMs + 1_000 };
       // A brand-new Deployment's first seconds are not news: when its pods come up quickly,
       // one status write (Published) replaces two (Deploying, then Published) — 1 of 8 writes
       // per server in a fleet rollout. A rollout that takes longer shows Deploying after DEBOUNCE_MS.
@@ -142,9 +143,8 @@ export class McpServerReconciler {
       await this.writeStatus(object, status, log);
     }
 
-    if (!verifiable) return;
-    const retry = verification && verification.outcome !== "Verified" && verification.outcome !== "Mismatch" ? Math.min(UNREACHABLE_RETRY_MS, config.verifier.intervalMs) : config.verifier.intervalMs;
-    return { requeueAfterMs: retry };
+    if (!verification) return;
+    return { requeueAfterMs: retryAfterMs(verification, config.verifier.intervalMs) };
   };
 
   /** Applies a child unless the cached one carries the hash of exactly what we would apply; true if it applied. */
@@ -176,23 +176,18 @@ export class McpServerReconciler {
     if (transitions.length > 0) log.info("status changed", { phase: status.phase, changed: transitions.map((t) => `${t.to.type}=${t.to.status}/${t.to.reason}`) });
   }
 
-  private async verification(key: string, object: McpServerObject, spec: McpServerSpec, url: string, hash: string): Promise<VerificationResult> {
-    const fingerprint = `${object.metadata.uid}|${url}|${hash}`;
-    const cached = this.verifications.get(key);
-    const { intervalMs, timeoutMs, audience } = this.deps.config.verifier;
-    if (cached && cached.fingerprint === fingerprint) {
-      const ttl = cached.result.outcome === "Verified" || cached.result.outcome === "Mismatch" ? intervalMs : Math.min(intervalMs, UNREACHABLE_RETRY_MS);
-      if (Date.now() - cached.at < ttl) return cached.result;
-    }
+  /** The server's verification result, if there is one yet (see Verifications). */
+  private verification(key: string, object: McpServerObject, spec: McpServerSpec, url: string, hash: string): VerificationResult | undefined {
+    const { timeoutMs, audience } = this.deps.config.verifier;
     const tokens = this.deps.tokens;
-    const result = await (this.deps.verify ?? verifyTools)({
-      url,
-      declared: spec.tools.map((t) => t.name),
-      token: tokens ? () => tokens.tokenFor(audience ?? url) : undefined,
-      timeoutMs,
-    });
-    this.verifications.set(key, { fingerprint, result, at: Date.now() });
-    return result;
+    return this.verifications.get(key, `${object.metadata.uid}|${url}|${hash}`, () =>
+      (this.deps.verify ?? verifyTools)({
+        url,
+        declared: spec.tools.map((t) => t.name),
+        token: tokens ? () => tokens.tokenFor(audience ?? url) : undefined,
+        timeoutMs,
+      }),
+    );
   }
 
   /** Deletes the children this server controls; `onlyIfCached` for the remote case, where there usually are none. */
@@ -219,7 +214,7 @@ export class McpServerReconciler {
     }
     await this.deleteChildren(object, false);
     await removeFinalizer(this.deps.client, McpServerType, object, FINALIZER);
-    this.verifications.delete(key);
+    this.verifications.forget(key);
     log.info("cleaned up and released the finalizer");
   }
 }

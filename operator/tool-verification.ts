@@ -79,10 +79,22 @@ async function unresolvable(host: string): Promise<string | undefined> {
       return code(err);
     }
   }
-  const results = await Promise.allSettled([resolve4(name), resolve6(name)]);
-  if (results.some((r) => r.status === "fulfilled" && r.value.length > 0)) return undefined;
-  const first = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  return first ? code(first.reason) : "ENODATA";
+  // A first; AAAA only when the name exists without an A record (or A failed otherwise): a
+  // name that does not exist (NXDOMAIN, ENOTFOUND) has no AAAA either, and a fleet of servers
+  // not resolvable from here costs one query each, not two.
+  let firstError: string | undefined;
+  try {
+    if ((await resolve4(name)).length > 0) return undefined;
+  } catch (err) {
+    firstError = code(err);
+    if (firstError === "ENOTFOUND") return firstError;
+  }
+  try {
+    if ((await resolve6(name)).length > 0) return undefined;
+  } catch (err) {
+    return firstError ?? code(err);
+  }
+  return firstError ?? "ENODATA";
 }
 
 export async function verifyTools(options: VerifyOptions): Promise<VerificationResult> {

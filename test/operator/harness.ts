@@ -15,7 +15,7 @@ import { startOperator, type RunningOperator, type StartOptions } from "../../op
 import { McpServerType, type McpServerObject } from "../../operator/mcpserver-type.js";
 import { createLogger, KubeClient, type Logger } from "../../operator/runtime/index.js";
 import { adminConfig, cluster, kubectl, userConfig } from "../cluster/harness.js";
-import { adminKubeconfigPath, repoRoot } from "../cluster/paths.js";
+import { adminKubeconfigPath, clusterDir, repoRoot } from "../cluster/paths.js";
 
 export const REVIEWERS = {
   security: { user: "sam", groups: [DEFAULT_REVIEWER_GROUPS.security!] },
@@ -26,7 +26,7 @@ export type Area = keyof typeof REVIEWERS;
 
 /** A log that a failing test can show: lines go to a file under the cluster's logs. */
 export function testLogger(name: string): Logger {
-  const path = join(repoRoot(), ".toolfleet", "cluster", "logs", `operator-${name}.log`);
+  const path = join(clusterDir(), "logs", `operator-${name}.log`);
   const fd = openSync(path, "a");
   return createLogger({ test: name }, { level: "info", write: (line) => void writeSyncSafe(fd, line) });
 }
@@ -153,7 +153,7 @@ export async function spawnOperator(name: string, args: string[]): Promise<Opera
   const main = join(repoRoot(), "dist", "operator", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: run tsc -p tsconfig.json (make build) before these tests`);
   const metricsPort = await freePort();
-  const logPath = join(repoRoot(), ".toolfleet", "cluster", "logs", `operator-${name}.log`);
+  const logPath = join(clusterDir(), "logs", `operator-${name}.log`);
   const out = openSync(logPath, "a");
   const child = spawn(process.execPath, [main, `--metrics-addr=127.0.0.1:${metricsPort}`, `--identity=${name}`, ...args], {
     env: { ...process.env, KUBECONFIG: adminKubeconfigPath() },
@@ -197,7 +197,7 @@ export function auditSince(offset: number): Array<{ verb: string; userAgent: str
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { verb: string; userAgent: string; requestURI: string });
 }
-export const auditLogPath = () => join(repoRoot(), ".toolfleet", "cluster", "logs", "audit.log");
+export const auditLogPath = () => join(clusterDir(), "logs", "audit.log");
 export const auditOffset = () => statSync(auditLogPath()).size;
 
 export { cluster, readFileSync };
