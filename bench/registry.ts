@@ -54,11 +54,12 @@ function once(agent: Agent, t: Target): Promise<number> {
   });
 }
 
-function merge(samples: LoadSample[]): { rps: number; p99: number; errors: number; requests: number } {
+function merge(samples: LoadSample[]): { rps: number; p50: number; p90: number; p99: number; max: number; errors: number; requests: number } {
   const all = samples.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
+  const at = (q: number) => all[Math.min(all.length - 1, Math.floor(all.length * q))] ?? NaN;
   const requests = samples.reduce((n, s) => n + s.requests, 0);
   const seconds = samples.reduce((n, s) => n + s.seconds, 0);
-  return { rps: requests / seconds, p99: all[Math.min(all.length - 1, Math.floor(all.length * 0.99))] ?? NaN, errors: samples.reduce((n, s) => n + s.errors, 0), requests };
+  return { rps: requests / seconds, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: all[all.length - 1] ?? NaN, errors: samples.reduce((n, s) => n + s.errors, 0), requests };
 }
 
 // ---- processes --------------------------------------------------------------------------------
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
       }
     }
     const r = Object.fromEntries(targets.map((t) => [t.name, merge(samples.get(t.name)!)]));
-    for (const [name, m] of Object.entries(r)) progress(`${name}: ${m.rps.toFixed(0)} req/s, p99 ${m.p99.toFixed(1)} ms, ${m.requests} requests, ${m.errors} errors`);
+    for (const [name, m] of Object.entries(r)) progress(`${name}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(1)} / p90 ${m.p90.toFixed(1)} / p99 ${m.p99.toFixed(1)} / max ${m.max.toFixed(1)} ms, ${m.requests} requests, ${m.errors} errors`);
     const errors = Object.values(r).reduce((n, m) => n + m.errors, 0);
     if (errors > 0) throw new Error(`${errors} requests failed: the figures would not be comparable`);
     const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -13,6 +13,7 @@ import { RegistryMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { registryRoutes } from "./registry-routes.js";
 import { ResponseRenderer } from "./server-response.js";
+import { ServerListPages } from "./server-list.js";
 import { uiRoutes } from "./ui/routes.js";
 import type { RoleGroups } from "./visibility.js";
 
@@ -66,7 +67,7 @@ export function createRegistryApp(options: RegistryAppOptions) {
     res.json({ resource: base, ...(options.issuer ? { authorization_servers: [options.issuer] } : {}), bearer_methods_supported: ["header"] });
   });
 
-  const registry = registryRoutes({ catalog: options.catalog, renderer });
+  const registry = registryRoutes({ catalog: options.catalog, renderer, pages: new ServerListPages(renderer) });
   const mount = RegistryMetrics.mount();
   app.use("/v0.1", mount, authn.api, registry);
   app.use("/v0", mount, authn.api, registry);

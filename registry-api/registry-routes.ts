@@ -10,40 +10,27 @@ import { NotFound } from "./errors.js";
 import { parseBoolean, parseListQuery } from "./list-query.js";
 import { listPage } from "./listing.js";
 import type { ResponseRenderer } from "./server-response.js";
+import type { ServerListPages } from "./server-list.js";
 import { viewerFrom } from "./authn.js";
 import { canSee } from "./visibility.js";
 
 export interface RegistryRoutesDeps {
   catalog: Catalog;
   renderer: ResponseRenderer;
+  pages: ServerListPages;
 }
 
 function sendJson(res: Response, bytes: Buffer): void {
   res.status(200).type("application/json").send(bytes);
 }
 
-const LIST_START = Buffer.from('{"servers":[');
-const COMMA = Buffer.from(",");
-
-function serverList(renderer: ResponseRenderer, entries: readonly CatalogEntry[], nextCursor?: string): Buffer {
-  // Entries are pre-rendered JSON: the page is stitched from their bytes, not serialized again.
-  const metadata = JSON.stringify(nextCursor ? { nextCursor, count: entries.length } : { count: entries.length });
-  const parts: Buffer[] = [LIST_START];
-  entries.forEach((e, i) => {
-    if (i > 0) parts.push(COMMA);
-    parts.push(renderer.bytes(e));
-  });
-  parts.push(Buffer.from(`],"metadata":${metadata}}`));
-  return Buffer.concat(parts);
-}
-
-export function registryRoutes({ catalog, renderer }: RegistryRoutesDeps): Router {
+export function registryRoutes({ catalog, renderer, pages }: RegistryRoutesDeps): Router {
   const router = Router();
 
   router.get("/servers", (req, res) => {
     const query = parseListQuery(req.query as Record<string, unknown>);
     const page = listPage(catalog.entries(), viewerFrom(res), query);
-    sendJson(res, serverList(renderer, page.entries, page.nextCursor));
+    sendJson(res, pages.page(page.entries, page.nextCursor));
   });
 
   const visibleServer = (req: Request, res: Response): CatalogEntry => {
@@ -56,7 +43,7 @@ export function registryRoutes({ catalog, renderer }: RegistryRoutesDeps): Route
     return entry;
   };
 
-  const versions = (req: Request, res: Response) => sendJson(res, serverList(renderer, [visibleServer(req, res)]));
+  const versions = (req: Request, res: Response) => sendJson(res, pages.page([visibleServer(req, res)]));
   const version = (req: Request, res: Response) => {
     const entry = visibleServer(req, res);
     const wanted = (req.params as Record<string, string>).version ?? "";

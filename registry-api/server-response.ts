@@ -91,7 +91,7 @@ export function toServerResponse(entry: CatalogEntry, areas: readonly string[]):
 
 /**
  * JSON of each entry, kept while the entry object lives (a new object version renders again),
- * as UTF-8 bytes: a page is then a copy of ready bytes, not 200 kB of string encoding.
+ * as UTF-8 bytes: a page is then stitched from ready bytes (server-list.ts), not 200 kB of string encoding.
  */
 export class ResponseRenderer {
   private readonly cache = new WeakMap<CatalogEntry, Buffer>();

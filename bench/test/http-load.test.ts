@@ -20,6 +20,17 @@ describe("the load generator's response reader", () => {
     }
   });
 
+  it("keeps a partial head intact when the socket reads the next bytes into the same buffer", () => {
+    const reader = new ResponseReader();
+    const one = response(200, '{"a":1}');
+    const buffer = Buffer.alloc(one.length);
+    one.copy(buffer, 0, 0, 10);
+    expect(reader.feed(buffer.subarray(0, 10))).toBeUndefined();
+    buffer.fill("x"); // the next read overwrites it
+    one.copy(buffer, 0, 10);
+    expect(reader.feed(buffer.subarray(0, one.length - 10))).toBe(200);
+  });
+
   it("refuses a response without Content-Length, naming its status line", () => {
     expect(() => new ResponseReader().feed(Buffer.from("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"))).toThrow("a response without Content-Length: HTTP/1.1 200 OK");
   });
