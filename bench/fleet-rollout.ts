@@ -73,15 +73,17 @@ async function main(): Promise<void> {
     await grantRoles(opNs, ["toolfleet:security-reviewers"]);
     const floorSeconds = await floor(floorNs);
     progress(`floor: ${floorSeconds.toFixed(1)} s`);
-    await deleteNamespace(floorNs);
+    progress("removing the floor's namespace before the operator's run");
+    await deleteNamespace(floorNs, { wait: true });
     const opSeconds = await withOperator(opNs);
     progress(`operator: ${opSeconds.toFixed(1)} s`);
     process.stdout.write(`bench fleet-rollout: ${(opSeconds / floorSeconds).toFixed(2)}x floor (target <= 1.5x)\n`);
   } finally {
     await releaseMcpServers(floorNs);
     await releaseMcpServers(opNs);
-    await deleteNamespace(floorNs);
-    await deleteNamespace(opNs);
+    progress("removing the namespaces, so that whatever runs next has a quiet control plane");
+    await deleteNamespace(floorNs, { wait: true });
+    await deleteNamespace(opNs, { wait: true });
   }
 }
 

@@ -188,7 +188,7 @@ async function main(): Promise<void> {
   } finally {
     for (const c of children) c.kill("SIGTERM");
     await issuer?.stop();
-    if (ns) await deleteNamespace(ns);
+    if (ns) await deleteNamespace(ns, { wait: true });
     rmSync(dir, { recursive: true, force: true });
   }
 }

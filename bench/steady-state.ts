@@ -103,7 +103,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await releaseMcpServers(ns);
-    await deleteNamespace(ns);
+    progress("removing the namespace, so that whatever runs next has a quiet control plane");
+    await deleteNamespace(ns, { wait: true });
   }
 }
 

@@ -55,8 +55,13 @@ export async function testNamespace(prefix: string): Promise<string> {
   return name;
 }
 
-export async function deleteNamespace(name: string): Promise<void> {
-  await kubectl(["delete", "namespace", name, "--wait=false", "--ignore-not-found"], { allowFailure: true });
+/**
+ * Deletes a namespace; with `wait`, returns once it and everything in it is gone (benchmarks:
+ * the next one must not share the control plane with a cascade of deletions).
+ */
+export async function deleteNamespace(name: string, opts: { wait?: boolean } = {}): Promise<void> {
+  const wait = opts.wait ? ["--wait=true", "--timeout=900s"] : ["--wait=false"];
+  await kubectl(["delete", "namespace", name, ...wait, "--ignore-not-found"], { allowFailure: !opts.wait });
 }
 
 export function customObjects(kc: KubeConfig = adminConfig()): CustomObjectsApi {
