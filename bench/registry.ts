@@ -7,7 +7,8 @@
  * registry runs as shipped: it verifies each token's signature once and keeps the verified
  * token (REGISTRY_TOKEN_CACHE_SIZE); BENCH_REGISTRY_TOKEN_CACHE=0 checks every signature.
  *   node dist/bench/registry.js [seconds-per-round=4] [rounds=3]
- * stdout: the four figures; stderr: progress and absolute numbers. */
+ * stdout: the four figures; stderr: progress and absolute numbers.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
