@@ -130,7 +130,10 @@ async function main(): Promise<void> {
         serviceAccounts: { issuer: server, keys: { jwksUrl: `${server}/openid/v1/jwks`, fetch: kubernetesJwksFetch({ ca: tls.ca, clientCert: tls.admin }) } },
       },
     });
-    cleanup.push({ what: "the domain servers", stop: async () => void (await Promise.all(servers.map((s) => s.stop()))) });
+    cleanup.push({
+      what: servers.some((s) => s.backend.local) ? "the domain servers (their local backends keep running for the next run: make backends-down stops them)" : "the domain servers",
+      stop: async () => void (await Promise.all(servers.map((s) => s.stop()))),
+    });
     for (const s of servers) say(`${s.name}: ${s.url} (backend ${s.backend.url}${s.backend.local ? ", local" : ""})`);
     say(`server logs ${rel(join(logs, "servers.log"))}, audit trail ${rel(join(logs, "audit.log"))}`);
 
