@@ -68,7 +68,10 @@ export class ResponseReader {
   }
 }
 
-/** Reads go into one buffer per connection, reused: the generator allocates nothing per response, so its own GC adds no latency to the figures. */
+/**
+ * Reads go into one buffer per connection, reused: the generator allocates nothing per
+ * response, so its own garbage collection adds no latency to the figures.
+ */
 function openSocket(port: number, onChunk: (chunk: Buffer) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const buffer = Buffer.allocUnsafe(256 * 1024);
