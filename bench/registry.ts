@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import express from "express";
 import { TestIssuer } from "../auth/test/token-issuer.js";
 import { clusterUp } from "../test/cluster/cli.js";
-import { adminKubeconfigPath, repoRoot } from "../test/cluster/paths.js";
+import { adminKubeconfigPath } from "../test/cluster/paths.js";
 import { deleteNamespace, testNamespace } from "../test/cluster/harness.js";
 import { inParallel, kube, putServer } from "../registry-api/test/fixtures.js";
 import { runLoad, type LoadSample, type LoadTarget as Target } from "./http-load.js";

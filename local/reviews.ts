@@ -18,15 +18,22 @@ interface Ref {
 /** The operator's McpServer cache, watched (not polled) by everything `make run` waits on. */
 export type ServerCache = Informer<McpServerObject>;
 
-/** Resolves with `found(cache)` once it is defined; the cache is in memory, so looking is free. */
-export async function waitInCache<T>(cache: ServerCache, what: string, found: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = found();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s; see .toolfleet/logs/operator.log`);
-    await new Promise((res) => setTimeout(res, 250));
-  }
+/** Resolves with `found()` once it is defined, looking again at each change the cache sees. */
+export function waitInCache<T>(cache: ServerCache, what: string, found: () => T | undefined, timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const finish = (settle: () => void) => {
+      clearTimeout(timer);
+      unsubscribe();
+      settle();
+    };
+    const look = () => {
+      const value = found();
+      if (value !== undefined) finish(() => resolve(value));
+    };
+    const timer = setTimeout(() => finish(() => reject(new Error(`${what}: not within ${timeoutMs / 1000}s; see .toolfleet/logs/operator.log`))), timeoutMs);
+    const unsubscribe = cache.onChange(look);
+    look();
+  });
 }
 
 /** The hash is the current spec's only once the operator has seen this generation. */

@@ -58,7 +58,6 @@ export function remoteManifest(sample: McpServerObject, url: string, namespace =
 
 /** The policy file a kit server reads, from its McpServer: the operator's own derivation. */
 export function policyFromMcpServer(server: McpServerObject, options: { registryPrefix?: string; verifier?: string } = {}): ServerPolicy {
-  const { name, namespace } = server.metadata;
   return serverPolicy(server.metadata, server.spec, {
     registryPrefix: options.registryPrefix ?? DEFAULT_REGISTRY_PREFIX,
     verifierServiceAccount: options.verifier ?? DEFAULT_VERIFIER,

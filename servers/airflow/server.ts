@@ -2,9 +2,8 @@
 // and the four actions an engineer on call takes — trigger, clear, pause, unpause — each shown
 // to a person exactly (which DAG, which run, which tasks) before it happens.
 import { z } from "zod";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { callerName, type Caller } from "../../policy/index.js";
-import { createDomainServer, textResult, type DomainServer } from "../kit/index.js";
+import { createDomainServer, explainingFailures, textResult, type DomainServer } from "../kit/index.js";
 import { AirflowClient, AirflowError } from "./client.js";
 import { airflowConfigFromEnv, type AirflowServerConfig } from "./config.js";
 import { diagnoseFailedRun, failedRunInput } from "./diagnose.js";
@@ -22,13 +21,7 @@ export function createAirflowServer(configure: AirflowServerConfig | (() => Airf
   // Built on first use: see the Presto server for why. One client, so its token is reused.
   let client: AirflowClient | undefined;
   const airflow = () => (client ??= new AirflowClient(typeof configure === "function" ? configure() : configure));
-  const guarded = async (run: () => Promise<CallToolResult>): Promise<CallToolResult> => {
-    try {
-      return await run();
-    } catch (err) {
-      return airflowFailure(err);
-    }
-  };
+  const guarded = explainingFailures(airflowFailure);
   // What a clear would reset, by a dry run with the very arguments the clear will use.
   const clearArgs = (a: { runId: string; taskIds?: string[] | undefined; onlyFailed: boolean; includeDownstream: boolean }, signal: AbortSignal) => ({
     runId: a.runId,

@@ -17,4 +17,4 @@ export { BackendConfigError, oneOf, optionalString, positiveInt, requiredUrl, se
 export type { Env } from "./backend-env.js";
 export { BackendError, connectionFailure, transportFailure, withDeadline } from "./backend-http.js";
 export type { TransportFailure } from "./backend-http.js";
-export { errorResult, textResult } from "./results.js";
+export { errorResult, explainingFailures, textResult } from "./results.js";

@@ -2,7 +2,8 @@
 // and a query's status, all as the calling person; cancelling a query needs their confirmation.
 import { z } from "zod";
 import { callerName, type Caller } from "../../policy/index.js";
-import { createDomainServer, textResult, textTable, type DomainServer } from "../kit/index.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { createDomainServer, explainingFailures, textResult, textTable, type DomainServer } from "../kit/index.js";
 import { PrestoClient, type QueryOptions } from "./client.js";
 import { prestoConfigFromEnv, type PrestoServerConfig } from "./config.js";
 import { prestoFailure, queryResult, statusResult } from "./results.js";
@@ -36,13 +37,8 @@ export function createPrestoServer(configure: PrestoServerConfig | (() => Presto
   };
   const as = (caller: Caller, signal: AbortSignal, extra: Partial<QueryOptions> = {}): QueryOptions => ({ user: userOf(caller), signal, ...extra });
   // Every backend failure becomes a tool error naming its cause; nothing else is caught.
-  const guarded = async <T>(run: () => Promise<T>, render: (value: T) => ReturnType<typeof textResult>) => {
-    try {
-      return render(await run());
-    } catch (err) {
-      return prestoFailure(err);
-    }
-  };
+  const explained = explainingFailures(prestoFailure);
+  const guarded = <T>(run: () => Promise<T>, render: (value: T) => CallToolResult) => explained(async () => render(await run()));
   const list = (title: string, key: string, names: string[]) => textResult(names.length ? `${title}:\n${names.join("\n")}` : `no ${title.toLowerCase()}`, { [key]: names });
 
   return createDomainServer({

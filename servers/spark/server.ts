@@ -2,8 +2,7 @@
 // with their task time spread, and a diagnosis that names the likely cause with its numbers.
 // All read-only, against a history server or a live driver (both serve /api/v1).
 import { z } from "zod";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { createDomainServer, textResult, type DomainServer } from "../kit/index.js";
+import { createDomainServer, explainingFailures, textResult, type DomainServer } from "../kit/index.js";
 import { type AppRef, SparkClient } from "./client.js";
 import { sparkConfigFromEnv, type SparkServerConfig } from "./config.js";
 import { diagnose } from "./diagnose.js";
@@ -19,13 +18,7 @@ export function createSparkServer(configure: SparkServerConfig | (() => SparkSer
   // Built on first use: see the Presto server for why.
   let client: SparkClient | undefined;
   const spark = () => (client ??= new SparkClient(typeof configure === "function" ? configure() : configure));
-  const guarded = async (run: () => Promise<CallToolResult>): Promise<CallToolResult> => {
-    try {
-      return await run();
-    } catch (err) {
-      return sparkFailure(err);
-    }
-  };
+  const guarded = explainingFailures(sparkFailure);
 
   return createDomainServer({
     name: "spark",

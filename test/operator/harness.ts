@@ -24,10 +24,12 @@ export const REVIEWERS = {
 } as const;
 export type Area = keyof typeof REVIEWERS;
 
+/** Where an operator's (or a test's) log goes: among the cluster's own logs. */
+const operatorLogPath = (name: string) => join(clusterDir(), "logs", `operator-${name}.log`);
+
 /** A log that a failing test can show: lines go to a file under the cluster's logs. */
 export function testLogger(name: string): Logger {
-  const path = join(clusterDir(), "logs", `operator-${name}.log`);
-  const fd = openSync(path, "a");
+  const fd = openSync(operatorLogPath(name), "a");
   return createLogger({ test: name }, { level: "info", write: (line) => void writeSyncSafe(fd, line) });
 }
 function writeSyncSafe(fd: number, line: string) {
@@ -153,7 +155,7 @@ export async function spawnOperator(name: string, args: string[]): Promise<Opera
   const main = join(repoRoot(), "dist", "operator", "main.js");
   if (!existsSync(main)) throw new Error(`${main} is missing: run tsc -p tsconfig.json (make build) before these tests`);
   const metricsPort = await freePort();
-  const logPath = join(clusterDir(), "logs", `operator-${name}.log`);
+  const logPath = operatorLogPath(name);
   const out = openSync(logPath, "a");
   const child = spawn(process.execPath, [main, `--metrics-addr=127.0.0.1:${metricsPort}`, `--identity=${name}`, ...args], {
     env: { ...process.env, KUBECONFIG: adminKubeconfigPath() },
