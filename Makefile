@@ -14,7 +14,7 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 system-deps:
-	@bash test/system-deps.sh
+	@bash local/system-deps.sh
 
 build: deps
 	@echo "[build] tsc"
@@ -26,21 +26,21 @@ crds: build
 
 ## cluster: start (or reuse) the local control plane and install the API; kubeconfig in .toolfleet/kubeconfig
 cluster: build
-	node dist/test/cluster/cli.js up
+	node dist/local/cluster/cli.js up
 
 ## cluster-down: stop the local control plane and remove its state
 cluster-down:
-	@if [ -f dist/test/cluster/cli.js ]; then node dist/test/cluster/cli.js down; else rm -rf .toolfleet/cluster .toolfleet/kubeconfig; fi
+	@if [ -f dist/local/cluster/cli.js ]; then node dist/local/cluster/cli.js down; else rm -rf .toolfleet/cluster .toolfleet/kubeconfig; fi
 
 ## backends: install the real Trino, Airflow and Spark the domain servers are tested against (cached, once)
 backends:
-	@bash test/backends/install-trino.sh >&2
-	@bash test/backends/install-airflow.sh >&2
-	@bash test/backends/install-spark.sh >&2
+	@bash local/backends/install-trino.sh >&2
+	@bash local/backends/install-airflow.sh >&2
+	@bash local/backends/install-spark.sh >&2
 
 ## backends-down: stop the backends that tests or make run started
 backends-down:
-	@if [ -f dist/test/backends/harness.js ]; then node dist/test/backends/harness.js down; fi
+	@if [ -f dist/local/backends/harness.js ]; then node dist/local/backends/harness.js down; fi
 
 ## run: the main job on the local control plane, in the foreground until Ctrl-C
 run: build

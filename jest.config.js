@@ -20,7 +20,7 @@ export default {
   ...(disruptivePhase ? { testRegex: disruptive } : { testMatch: ["<rootDir>/**/*.test.ts"] }),
   modulePathIgnorePatterns: ["<rootDir>/dist/", "<rootDir>/.toolfleet/"],
   watchPathIgnorePatterns: ["<rootDir>/.toolfleet/"],
-  globalSetup: "<rootDir>/test/cluster/global-setup.js",
+  globalSetup: "<rootDir>/test/global-setup.js",
   testTimeout: 60000,
   maxWorkers: 2,
 };

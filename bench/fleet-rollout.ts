@@ -9,11 +9,11 @@
  */
 import { McpServerSpec } from "../crds/index.js";
 import { desiredChildren } from "../operator/children.js";
-import { McpServerType, type McpServerObject } from "../operator/mcpserver-type.js";
-import { FIELD_MANAGER } from "../operator/names.js";
-import { KubeClient, type KubeObject } from "../operator/runtime/index.js";
-import { clusterUp } from "../test/cluster/cli.js";
-import { adminConfig, deleteNamespace, testNamespace } from "../test/cluster/harness.js";
+import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
+import { FIELD_MANAGER } from "../mcpserver/names.js";
+import { KubeClient, type KubeObject } from "../runtime/index.js";
+import { clusterUp } from "../local/cluster/cli.js";
+import { adminConfig, deleteNamespace, testNamespace } from "../local/cluster/harness.js";
 import { approvedFleetServer, deployments, fleetSpec, inParallel, isReadyDeployment, isReadyServer, readyServers, reviewerClient, watchUntil } from "../test/operator/fleet.js";
 import { grantRoles, releaseMcpServers, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
 

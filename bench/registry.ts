@@ -18,9 +18,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import express from "express";
 import { TestIssuer } from "../auth/test/token-issuer.js";
-import { clusterUp } from "../test/cluster/cli.js";
-import { adminKubeconfigPath } from "../test/cluster/paths.js";
-import { deleteNamespace, testNamespace } from "../test/cluster/harness.js";
+import { clusterUp } from "../local/cluster/cli.js";
+import { adminKubeconfigPath } from "../local/cluster/paths.js";
+import { deleteNamespace, testNamespace } from "../local/cluster/harness.js";
 import { inParallel, kube, putServer } from "../registry-api/test/fixtures.js";
 import { runLoad, type LoadSample, type LoadTarget as Target } from "./http-load.js";
 

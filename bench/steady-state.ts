@@ -8,10 +8,10 @@
  * stdout: `bench idle-resync-writes-<n>: …`, `bench operator-rss-<n>: … MB`; stderr: progress.
  */
 import { readFileSync } from "node:fs";
-import { McpServerType } from "../operator/mcpserver-type.js";
-import type { KubeObject } from "../operator/runtime/index.js";
-import { clusterUp } from "../test/cluster/cli.js";
-import { deleteNamespace, testNamespace } from "../test/cluster/harness.js";
+import { McpServerType } from "../mcpserver/type.js";
+import type { KubeObject } from "../runtime/index.js";
+import { clusterUp } from "../local/cluster/cli.js";
+import { deleteNamespace, testNamespace } from "../local/cluster/harness.js";
 import { fleetSpec, inParallel } from "../test/operator/fleet.js";
 import { adminClient, auditOffset, auditSince, metricValue, releaseMcpServers, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
 

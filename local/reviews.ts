@@ -4,11 +4,11 @@
  * like anyone else), and each server's policy file follows its McpServer as it changes.
  */
 import { DEFAULT_REVIEWER_GROUPS, McpServer } from "../crds/index.js";
-import type { McpServerObject } from "../operator/index.js";
-import type { Informer } from "../operator/runtime/index.js";
+import type { McpServerObject } from "../mcpserver/index.js";
+import type { Informer } from "../runtime/index.js";
 import { DEMO_PEOPLE } from "../registry-api/index.js";
-import type { RunningDomainServer } from "../servers/local.js";
-import { kubectl } from "../test/cluster/kubectl.js";
+import type { RunningDomainServer } from "./domain-servers.js";
+import { kubectl } from "./cluster/kubectl.js";
 
 interface Ref {
   namespace: string;

@@ -7,12 +7,12 @@
  */
 import { createHash } from "node:crypto";
 import type { McpServerSpec } from "../crds/index.js";
-import type { McpServerObject as McpServer } from "./mcpserver-type.js";
+import type { McpServerObject as McpServer } from "../mcpserver/type.js";
 import { serverPolicy } from "../policy/from-mcpserver.js";
-import { controllerReference, CoreTypes, type KubeObject, type ResourceType } from "./runtime/index.js";
-import { McpServerType } from "./mcpserver-type.js";
+import { controllerReference, CoreTypes, type KubeObject, type ResourceType } from "../runtime/index.js";
+import { McpServerType } from "../mcpserver/type.js";
 import { canonicalJson } from "./spec-hash.js";
-import { APPLIED_HASH_ANNOTATION, childNames, labelsFor, POLICY_HASH_ANNOTATION, POLICY_KEY, POLICY_MOUNT, selectorFor, serverUrl } from "./names.js";
+import { APPLIED_HASH_ANNOTATION, childNames, labelsFor, POLICY_HASH_ANNOTATION, POLICY_KEY, POLICY_MOUNT, selectorFor, serverUrl } from "../mcpserver/names.js";
 
 export interface ChildrenConfig {
   registryPrefix: string;

@@ -3,9 +3,10 @@
  * (`TOOLFLEET_NAME`); flags win. The chart sets them; every bad value is refused at start with
  * the flag's name and what it accepts.
  */
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_REGISTRY_PREFIX, DEFAULT_VERIFIER_SERVICE_ACCOUNT } from "../mcpserver/index.js";
 import { hostname } from "node:os";
 import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF, SYSTEM_NAMESPACE } from "../crds/index.js";
-import { commaList, defineFlags, type Flag } from "./runtime/index.js";
+import { commaList, defineFlags, type Flag } from "../runtime/index.js";
 
 export interface OperatorConfig {
   /** Namespaces to watch; empty means every namespace. */
@@ -58,7 +59,7 @@ const FLAGS = {
   namespaces: { flag: "namespaces", env: "TOOLFLEET_NAMESPACES", help: "comma-separated namespaces to watch; empty for all" },
   requiredReviews: { flag: "required-reviews", env: "TOOLFLEET_REQUIRED_REVIEWS", help: "comma-separated review areas (default security,legal,genai)" },
   reviewerGroups: { flag: "reviewer-groups", env: "TOOLFLEET_REVIEWER_GROUPS", help: "area=group,... ; when set, the operator keeps the review gate's ConfigMap in line" },
-  registryPrefix: { flag: "registry-prefix", env: "TOOLFLEET_REGISTRY_PREFIX", help: "registry name prefix (default dev.toolfleet.local)" },
+  registryPrefix: { flag: "registry-prefix", env: "TOOLFLEET_REGISTRY_PREFIX", help: `registry name prefix (default ${DEFAULT_REGISTRY_PREFIX})` },
   allowTagImages: { flag: "allow-tag-images", env: "TOOLFLEET_ALLOW_TAG_IMAGES", help: "true to count approvals of tag-only images" },
   concurrency: { flag: "concurrency", env: "TOOLFLEET_CONCURRENCY", help: "reconciles at once (default 8)" },
   apiQps: { flag: "kube-api-qps", env: "TOOLFLEET_KUBE_API_QPS", help: "API requests per second (default 50)" },
@@ -70,14 +71,14 @@ const FLAGS = {
   leaderNamespace: { flag: "leader-election-namespace", env: "TOOLFLEET_LEADER_ELECTION_NAMESPACE", help: `the Lease's namespace (default ${SYSTEM_NAMESPACE})` },
   leaderName: { flag: "leader-election-id", env: "TOOLFLEET_LEADER_ELECTION_ID", help: "the Lease's name (default toolfleet-operator)" },
   identity: { flag: "identity", env: "POD_NAME", help: "this replica's name in the Lease (default hostname-pid)" },
-  verifierServiceAccount: { flag: "verifier-service-account", env: "TOOLFLEET_VERIFIER_SERVICE_ACCOUNT", help: `namespace/name (default ${SYSTEM_NAMESPACE}/toolfleet-operator)` },
+  verifierServiceAccount: { flag: "verifier-service-account", env: "TOOLFLEET_VERIFIER_SERVICE_ACCOUNT", help: `namespace/name (default ${DEFAULT_VERIFIER_SERVICE_ACCOUNT})` },
   verifierTokenFile: { flag: "verifier-token-file", env: "TOOLFLEET_VERIFIER_TOKEN_FILE", help: "projected token file; unset: mint with TokenRequest" },
   verifierAudience: { flag: "verifier-audience", env: "TOOLFLEET_VERIFIER_AUDIENCE", help: "fixed token audience (default: each server's URL)" },
   verifyTimeout: { flag: "verify-timeout", env: "TOOLFLEET_VERIFY_TIMEOUT", help: "MCP handshake timeout (default 5s)" },
   verifyInterval: { flag: "verify-interval", env: "TOOLFLEET_VERIFY_INTERVAL", help: "re-verify tools this often (default 5m)" },
   verifyConcurrency: { flag: "verify-concurrency", env: "TOOLFLEET_VERIFY_CONCURRENCY", help: "tool verifications in flight at once (default 64)" },
   ingressNamespaces: { flag: "ingress-namespaces", env: "TOOLFLEET_INGRESS_NAMESPACES", help: `namespaces allowed to reach servers (default ${SYSTEM_NAMESPACE})` },
-  clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: "cluster DNS domain (default cluster.local)" },
+  clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: `cluster DNS domain (default ${DEFAULT_CLUSTER_DOMAIN})` },
   logLevel: { flag: "log-level", env: "TOOLFLEET_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
   userAgent: { flag: "user-agent", env: "TOOLFLEET_USER_AGENT", help: "User-Agent of API requests (default toolfleet-operator)" },
 } satisfies Record<string, Flag>;
@@ -125,7 +126,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
     throw new OperatorConfigError(`--metrics-addr: "${get(FLAGS.metricsAddr)}" is not host:port`);
   }
 
-  const serviceAccount = get(FLAGS.verifierServiceAccount) ?? `${SYSTEM_NAMESPACE}/toolfleet-operator`;
+  const serviceAccount = get(FLAGS.verifierServiceAccount) ?? DEFAULT_VERIFIER_SERVICE_ACCOUNT;
   if (!new RegExp(SERVICE_ACCOUNT_REF).test(serviceAccount)) throw new OperatorConfigError(`--verifier-service-account: "${serviceAccount}" is not namespace/name`);
 
   const logLevel = get(FLAGS.logLevel) ?? "info";
@@ -138,7 +139,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
     requiredReviews,
     reviewerGroups,
     manageReviewerGroups: reviewerGroupsRaw !== undefined,
-    registryPrefix: get(FLAGS.registryPrefix) ?? "dev.toolfleet.local",
+    registryPrefix: get(FLAGS.registryPrefix) ?? DEFAULT_REGISTRY_PREFIX,
     allowTagImages: flags.bool(get(FLAGS.allowTagImages) ?? "false", FLAGS.allowTagImages.flag),
     concurrency: parsePositive(get(FLAGS.concurrency) ?? "8", FLAGS.concurrency.flag),
     apiQps,
@@ -162,7 +163,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
       concurrency: parsePositive(get(FLAGS.verifyConcurrency) ?? "64", FLAGS.verifyConcurrency.flag),
     },
     ingressNamespaces: commaList(get(FLAGS.ingressNamespaces) ?? SYSTEM_NAMESPACE),
-    clusterDomain: get(FLAGS.clusterDomain) ?? "cluster.local",
+    clusterDomain: get(FLAGS.clusterDomain) ?? DEFAULT_CLUSTER_DOMAIN,
     logLevel: logLevel as OperatorConfig["logLevel"],
     userAgent: get(FLAGS.userAgent) ?? "toolfleet-operator",
   };

@@ -5,7 +5,7 @@
  */
 import { loadConfig, OperatorConfigError, usage } from "./config.js";
 import { startOperator } from "./operator.js";
-import { createLogger, KubeconfigError, loadConnection } from "./runtime/index.js";
+import { createLogger, KubeconfigError, loadConnection } from "../runtime/index.js";
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help")) {

@@ -21,11 +21,11 @@ import {
   type HealthServer,
   type KubeObject,
   type Logger,
-} from "./runtime/index.js";
+} from "../runtime/index.js";
 import { CHILD_TYPES, slimChild } from "./children.js";
 import type { OperatorConfig } from "./config.js";
-import { McpServerType, type McpServerObject } from "./mcpserver-type.js";
-import { FIELD_MANAGER, MANAGED_SELECTOR } from "./names.js";
+import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
+import { FIELD_MANAGER, MANAGED_SELECTOR } from "../mcpserver/names.js";
 import { McpServerReconciler } from "./reconciler.js";
 import type { VerificationResult, VerifyOptions } from "./tool-verification.js";
 import { FileTokenSource, TokenRequestSource, type TokenSource } from "./verifier-token.js";

@@ -21,11 +21,11 @@ import {
   type ObjectCache,
   type ReconcileRequest,
   type ResourceType,
-} from "./runtime/index.js";
+} from "../runtime/index.js";
 import { appliedHash, CHILD_TYPES, childNameFor, desiredChildren, type DesiredChild } from "./children.js";
 import type { OperatorConfig } from "./config.js";
-import { McpServerType, type McpServerObject } from "./mcpserver-type.js";
-import { APPLIED_HASH_ANNOTATION, FIELD_MANAGER, FINALIZER, registryName, serverUrl } from "./names.js";
+import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
+import { APPLIED_HASH_ANNOTATION, FIELD_MANAGER, FINALIZER, registryName, serverUrl } from "../mcpserver/names.js";
 import { evaluateReview } from "./review-gate.js";
 import { specHash } from "./spec-hash.js";
 import { computeStatus, type WorkloadObservation } from "./status.js";

@@ -4,7 +4,7 @@
  * registry serves. Pure, so every rule is a unit test.
  */
 import type { McpServerSpec, McpServerStatus } from "../crds/index.js";
-import { setConditions, type Condition, type DesiredCondition } from "./runtime/index.js";
+import { setConditions, type Condition, type DesiredCondition } from "../runtime/index.js";
 import type { ReviewVerdict } from "./review-gate.js";
 import { compareTools, type VerificationResult } from "./tool-verification.js";
 

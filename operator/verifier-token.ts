@@ -5,7 +5,7 @@
  * local control plane.
  */
 import { readFile } from "node:fs/promises";
-import { CoreTypes, KubeApiError, type KubeClient, type KubeObject, type Logger } from "./runtime/index.js";
+import { CoreTypes, KubeApiError, type KubeClient, type KubeObject, type Logger } from "../runtime/index.js";
 
 export interface TokenSource {
   tokenFor(audience: string): Promise<string | undefined>;

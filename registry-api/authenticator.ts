@@ -8,7 +8,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { FetchImplementation, JSONWebKeySet } from "jose";
 import type { RequestOptions } from "node:https";
 import { createAuthenticator, kubernetesJwksFetch, type Authenticator, type AuthenticatorOptions, type KeySource } from "../auth/index.js";
-import { KubeClient } from "../operator/runtime/index.js";
+import { KubeClient } from "../runtime/index.js";
 import type { RegistryConfig } from "./config.js";
 import { RegistryConfigError } from "./config.js";
 

@@ -5,9 +5,9 @@
  */
 import { McpServerSpec, type McpServerStatus } from "../crds/index.js";
 import { serverPolicy } from "../policy/index.js";
-import { registryName, serverUrl } from "../operator/names.js";
-import type { Logger } from "../operator/runtime/index.js";
-import { silentLogger } from "../operator/runtime/index.js";
+import { registryName, serverUrl } from "../mcpserver/index.js";
+import type { Logger } from "../runtime/index.js";
+import { silentLogger } from "../runtime/index.js";
 import type { ServerPolicy } from "../policy/index.js";
 import type { CachedServer } from "./server-cache.js";
 

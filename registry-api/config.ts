@@ -2,8 +2,9 @@
  * The registry's configuration, from flags (`--name=value`) or environment variables; flags
  * win. Every bad value is refused at start with the flag's name and what it accepts.
  */
-import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF, SYSTEM_NAMESPACE } from "../crds/index.js";
-import { commaList, defineFlags, type Flag } from "../operator/runtime/index.js";
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_REGISTRY_PREFIX, DEFAULT_VERIFIER_SERVICE_ACCOUNT } from "../mcpserver/index.js";
+import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF } from "../crds/index.js";
+import { commaList, defineFlags, type Flag } from "../runtime/index.js";
 
 export interface RegistryConfig {
   port: number;
@@ -51,7 +52,7 @@ const FLAGS = {
   host: { flag: "host", env: "REGISTRY_HOST", help: "listen address (default 127.0.0.1)" },
   publicUrl: { flag: "public-url", env: "REGISTRY_PUBLIC_URL", help: "the URL clients use (default http://<host>:<port>)" },
   namespaces: { flag: "namespaces", env: "TOOLFLEET_NAMESPACES", help: "comma-separated namespaces to serve; empty for all" },
-  registryPrefix: { flag: "registry-prefix", env: "TOOLFLEET_REGISTRY_PREFIX", help: "registry name prefix (default dev.toolfleet.local, as the operator)" },
+  registryPrefix: { flag: "registry-prefix", env: "TOOLFLEET_REGISTRY_PREFIX", help: `registry name prefix (default ${DEFAULT_REGISTRY_PREFIX}, as the operator)` },
   issuer: { flag: "oidc-issuer", env: "REGISTRY_OIDC_ISSUER", help: "issuer of people's tokens" },
   audience: { flag: "oidc-audience", env: "REGISTRY_OIDC_AUDIENCE", help: "comma-separated audiences people's tokens must carry" },
   jwksUrl: { flag: "oidc-jwks-url", env: "REGISTRY_OIDC_JWKS_URL", help: "JWKS URL of the issuer" },
@@ -62,8 +63,8 @@ const FLAGS = {
   tokenCache: { flag: "token-cache-size", env: "REGISTRY_TOKEN_CACHE_SIZE", help: "verified tokens remembered (default 10000; 0 verifies every request)" },
   reviewerGroups: { flag: "reviewer-groups", env: "TOOLFLEET_REVIEWER_GROUPS", help: "area=group,... (default the review gate's groups)" },
   adminGroups: { flag: "admin-groups", env: "REGISTRY_ADMIN_GROUPS", help: "comma-separated groups that see everything (default toolfleet:admins)" },
-  verifier: { flag: "verifier-service-account", env: "TOOLFLEET_VERIFIER_SERVICE_ACCOUNT", help: `the operator's verifier, namespace/name (default ${SYSTEM_NAMESPACE}/toolfleet-operator)` },
-  clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: "cluster DNS domain (default cluster.local)" },
+  verifier: { flag: "verifier-service-account", env: "TOOLFLEET_VERIFIER_SERVICE_ACCOUNT", help: `the operator's verifier, namespace/name (default ${DEFAULT_VERIFIER_SERVICE_ACCOUNT})` },
+  clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: `cluster DNS domain (default ${DEFAULT_CLUSTER_DOMAIN})` },
   anonymous: { flag: "allow-anonymous", env: "REGISTRY_ALLOW_ANONYMOUS", help: "true to serve callers without a token as a person in no group (default false)" },
   demoTokens: { flag: "demo-tokens-dir", env: "REGISTRY_DEMO_TOKENS_DIR", help: "enables the UI's local login with the tokens in this folder (make run only)" },
   logLevel: { flag: "log-level", env: "REGISTRY_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
@@ -107,7 +108,7 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
   }
 
   const saAudience = commaList(get(FLAGS.saAudience));
-  const verifier = get(FLAGS.verifier) ?? `${SYSTEM_NAMESPACE}/toolfleet-operator`;
+  const verifier = get(FLAGS.verifier) ?? DEFAULT_VERIFIER_SERVICE_ACCOUNT;
   if (!new RegExp(SERVICE_ACCOUNT_REF).test(verifier)) throw new RegistryConfigError(`--${FLAGS.verifier.flag}: "${verifier}" is not namespace/name`);
   const logLevel = get(FLAGS.logLevel) ?? "info";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) throw new RegistryConfigError(`--log-level: "${logLevel}" is not debug, info, warn or error`);
@@ -123,7 +124,7 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
     host: get(FLAGS.host) ?? "127.0.0.1",
     publicUrl: get(FLAGS.publicUrl),
     namespaces: commaList(get(FLAGS.namespaces)),
-    registryPrefix: get(FLAGS.registryPrefix) ?? "dev.toolfleet.local",
+    registryPrefix: get(FLAGS.registryPrefix) ?? DEFAULT_REGISTRY_PREFIX,
     users,
     serviceAccounts: saAudience.length > 0 ? { audience: saAudience } : undefined,
     clockToleranceSec: parseInteger(get(FLAGS.clockTolerance) ?? "30", FLAGS.clockTolerance, 0, 600),
@@ -131,7 +132,7 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
     reviewerGroups,
     adminGroups: commaList(get(FLAGS.adminGroups) ?? "toolfleet:admins"),
     verifierServiceAccount: verifier,
-    clusterDomain: get(FLAGS.clusterDomain) ?? "cluster.local",
+    clusterDomain: get(FLAGS.clusterDomain) ?? DEFAULT_CLUSTER_DOMAIN,
     allowAnonymous,
     demoTokensDir: get(FLAGS.demoTokens),
     logLevel: logLevel as RegistryConfig["logLevel"],

@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { SignJWT, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from "jose";
 import { DEFAULT_REVIEWER_GROUPS } from "../crds/index.js";
-import { stateDir } from "../test/cluster/paths.js";
+import { stateDir } from "../local/cluster/paths.js";
 
 export const DEMO_ISSUER = "https://demo-issuer.toolfleet.local";
 export const DEMO_AUDIENCE = "toolfleet";

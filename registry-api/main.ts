@@ -4,7 +4,7 @@
  * stop it after in-flight requests.
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { createLogger } from "../operator/runtime/index.js";
+import { createLogger } from "../runtime/index.js";
 import { loadRegistryConfig, RegistryConfigError, usage } from "./config.js";
 import { startRegistry } from "./registry.js";
 

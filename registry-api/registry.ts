@@ -5,7 +5,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { silentLogger, type Logger } from "../operator/runtime/index.js";
+import { silentLogger, type Logger } from "../runtime/index.js";
 import { createRegistryApp } from "./app.js";
 import { registryAuthenticator } from "./authenticator.js";
 import { Catalog } from "./catalog.js";

@@ -4,8 +4,8 @@
  * replica builds the same cache from the API server and so gives the same answers.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { watchMcpServers, type McpServerObject } from "../operator/index.js";
-import type { Informer, Logger } from "../operator/runtime/index.js";
+import { watchMcpServers, type McpServerObject } from "../mcpserver/index.js";
+import type { Informer, Logger } from "../runtime/index.js";
 
 /** An McpServer as cached here, with when the API server last recorded a write to it. */
 export interface CachedServer extends McpServerObject {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { parseServerPolicy } from "../../policy/server-policy.js";
 import { desiredChildren } from "../children.js";
 import { loadConfig, OperatorConfigError } from "../config.js";
-import { POLICY_HASH_ANNOTATION } from "../names.js";
+import { POLICY_HASH_ANNOTATION } from "../../mcpserver/names.js";
 import { sampleServer } from "./fixtures.js";
 
 const config = { registryPrefix: "dev.toolfleet.local", clusterDomain: "cluster.local", ingressNamespaces: ["toolfleet-system"], verifierServiceAccount: "toolfleet-system/toolfleet-operator" };

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { decideToolAccess } from "../../policy/index.js";
 import { serverPolicy } from "../../policy/index.js";
 import { McpServerSpec } from "../../crds/index.js";
-import { deleteNamespace, testNamespace } from "../../test/cluster/harness.js";
-import type { KubeClient } from "../../operator/runtime/index.js";
+import { deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
+import type { KubeClient } from "../../runtime/index.js";
 import { AUDIENCE, PREFIX, call, kube, putServer, setStatus, spec, startTestRegistry, within, type ListBody, type TestRegistry } from "./fixtures.js";
 
 let ns: string;

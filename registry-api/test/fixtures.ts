@@ -3,10 +3,10 @@
  * (spec as a team would, status as the operator would: the registry's contract is "serve what
  * status says"), a registry on them with a test issuer, and an HTTP client.
  */
-import { KubeClient } from "../../operator/runtime/index.js";
-import { McpServerType } from "../../operator/index.js";
+import { KubeClient } from "../../runtime/index.js";
+import { McpServerType } from "../../mcpserver/index.js";
 import { API_VERSION, KIND, type McpServerSpecInput, type McpServerStatus } from "../../crds/index.js";
-import { adminConfig } from "../../test/cluster/harness.js";
+import { adminConfig } from "../../local/cluster/harness.js";
 import { TestIssuer } from "../../auth/test/token-issuer.js";
 import { loadRegistryConfig } from "../config.js";
 import { startRegistry, type RunningRegistry } from "../registry.js";

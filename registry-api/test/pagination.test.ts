@@ -4,8 +4,8 @@
  * servers written since.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { deleteNamespace, testNamespace } from "../../test/cluster/harness.js";
-import type { KubeClient } from "../../operator/runtime/index.js";
+import { deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
+import type { KubeClient } from "../../runtime/index.js";
 import { PREFIX, call, deleteServer, inParallel, kube, putServer, setStatus, startTestRegistry, within, type ListBody, type TestRegistry } from "./fixtures.js";
 
 const N = 1000;

@@ -1,7 +1,7 @@
 // Against a real Airflow 3 (airflow standalone on SQLite) with the project's DAGs from
-// test/backends/airflow-dags/, started (or reused) by the backends harness.
+// local/backends/airflow-dags/, started (or reused) by the backends harness.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { type AirflowBackend, airflowDagIds, exclusiveUse, freePort, startAirflow } from "../../test/backends/harness.js";
+import { type AirflowBackend, airflowDagIds, exclusiveUse, freePort, startAirflow } from "../../local/backends/harness.js";
 import { AirflowClient, AirflowError, type DagRun } from "./client.js";
 import { diagnoseFailedRun, failedRunInput } from "./diagnose.js";
 

@@ -3,8 +3,8 @@
 // Airflow happens to toolfleet_ops, a DAG of these tests' own, so the client's tests that run
 // beside them never see it; each change is checked in Airflow itself, accepted and declined.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { type DomainHarness, type TestClient, connectAs, declaredTools, serviceAccountToken, startDomainHarness, verifierToken } from "../../test/backends/domain-fixture.js";
-import { type AirflowBackend, airflowOpsDagId, exclusiveUse, freePort, startAirflow } from "../../test/backends/harness.js";
+import { type DomainHarness, type TestClient, connectAs, declaredTools, serviceAccountToken, startDomainHarness, verifierToken } from "../../test/domain-fixture.js";
+import { type AirflowBackend, airflowOpsDagId, exclusiveUse, freePort, startAirflow } from "../../local/backends/harness.js";
 import { AirflowClient } from "./client.js";
 import { airflowConfigFromEnv } from "./config.js";
 import { createAirflowServer } from "./server.js";

@@ -1,6 +1,6 @@
 // Against a real Trino coordinator with the tpch catalog, started (or reused) by the backends harness.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { type TrinoBackend, freePort, startTrino } from "../../test/backends/harness.js";
+import { type TrinoBackend, freePort, startTrino } from "../../local/backends/harness.js";
 import { PrestoClient, PrestoError } from "./client.js";
 import { SqlRefusedError } from "./sql-guard.js";
 

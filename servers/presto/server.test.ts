@@ -1,8 +1,8 @@
 // The Presto server as an on-call engineer's client meets it: the SDK's Client over HTTP, the
 // policy from crds/samples/presto.yaml, and a real Trino (tpch catalog) behind it.
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { type DomainHarness, connectAs, declaredTools, serviceAccountToken, startDomainHarness, verifierToken } from "../../test/backends/domain-fixture.js";
-import { type TrinoBackend, freePort, startTrino } from "../../test/backends/harness.js";
+import { type DomainHarness, connectAs, declaredTools, serviceAccountToken, startDomainHarness, verifierToken } from "../../test/domain-fixture.js";
+import { type TrinoBackend, freePort, startTrino } from "../../local/backends/harness.js";
 import { PrestoClient } from "./client.js";
 import { prestoConfigFromEnv } from "./config.js";
 import { createPrestoServer } from "./server.js";

@@ -1,7 +1,7 @@
-// Against the real Spark history server serving the event log of test/backends/spark-jobs/skew_demo.py,
+// Against the real Spark history server serving the event log of local/backends/spark-jobs/skew_demo.py,
 // and a live driver running the same job, both started (or reused) by the backends harness.
 import { beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { type SparkHistoryBackend, type SparkLiveBackend, freePort, sparkAppName, startSparkHistory, startSparkLive } from "../../test/backends/harness.js";
+import { type SparkHistoryBackend, type SparkLiveBackend, freePort, sparkAppName, startSparkHistory, startSparkLive } from "../../local/backends/harness.js";
 import { SparkClient, SparkError } from "./client.js";
 import { diagnose } from "./diagnose.js";
 

@@ -1,9 +1,9 @@
 // The Spark server as an on-call engineer's client meets it: the SDK's Client over HTTP, the
 // policy from crds/samples/spark.yaml, and a real Spark history server serving the event log
-// of test/backends/spark-jobs/skew_demo.py (a skewed, spilling sort and a failing stage).
+// of local/backends/spark-jobs/skew_demo.py (a skewed, spilling sort and a failing stage).
 import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
-import { type DomainHarness, connectAs, declaredTools, serviceAccountToken, startDomainHarness, verifierToken } from "../../test/backends/domain-fixture.js";
-import { type SparkHistoryBackend, freePort, sparkAppName, startSparkHistory } from "../../test/backends/harness.js";
+import { type DomainHarness, connectAs, declaredTools, serviceAccountToken, startDomainHarness, verifierToken } from "../../test/domain-fixture.js";
+import { type SparkHistoryBackend, freePort, sparkAppName, startSparkHistory } from "../../local/backends/harness.js";
 import { sparkConfigFromEnv } from "./config.js";
 import { createSparkServer } from "./server.js";
 

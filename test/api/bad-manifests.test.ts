@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { McpServerSpec } from "../../crds/index.js";
-import { deleteNamespace, kubectl, testNamespace } from "../cluster/harness.js";
+import { deleteNamespace, kubectl, testNamespace } from "../../local/cluster/harness.js";
 import { clone, inNamespace, sample, toYaml } from "./fixtures.js";
 
 /** A change to the valid base: paths into the manifest (`spec.tools.0.name`) set to a value, or removed. */

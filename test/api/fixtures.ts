@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
-import { repoRoot } from "../cluster/paths.js";
+import { repoRoot } from "../../local/cluster/paths.js";
 
 export interface Manifest {
   apiVersion: string;

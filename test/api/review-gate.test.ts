@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { stringify } from "yaml";
 import { DEFAULT_REVIEWER_GROUPS } from "../../crds/index.js";
 import { EDITOR_ROLE, REVIEWER_ROLE } from "../../crds/rbac.js";
-import { deleteNamespace, kubectl, kubectlAs, testNamespace } from "../cluster/harness.js";
+import { deleteNamespace, kubectl, kubectlAs, testNamespace } from "../../local/cluster/harness.js";
 import { inNamespace, sample, toYaml } from "./fixtures.js";
 
 // People of this test: the owning team edits its namespace; one reviewer per area.

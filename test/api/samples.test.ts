@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { McpServer } from "../../crds/index.js";
-import { deleteNamespace, kubectl, testNamespace } from "../cluster/harness.js";
+import { deleteNamespace, kubectl, testNamespace } from "../../local/cluster/harness.js";
 import { inNamespace, sample, sampleFiles, toYaml } from "./fixtures.js";
 
 let ns: string;

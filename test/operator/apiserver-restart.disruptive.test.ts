@@ -6,9 +6,9 @@
  * alone, after all the others (`make test` runs jest's disruptive phase second; jest.config.js).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { McpServerType, type McpServerObject } from "../../operator/mcpserver-type.js";
-import { CoreTypes, KubeClient, type KubeObject } from "../../operator/runtime/index.js";
-import { deleteNamespace, restartComponent, testNamespace, userConfig } from "../cluster/harness.js";
+import { McpServerType, type McpServerObject } from "../../mcpserver/type.js";
+import { CoreTypes, KubeClient, type KubeObject } from "../../runtime/index.js";
+import { deleteNamespace, restartComponent, testNamespace, userConfig } from "../../local/cluster/harness.js";
 import { approvedFleetServer } from "./fleet.js";
 import { adminClient, grantRoles, releaseMcpServers, REVIEWERS, spawnOperator, waitFor, type OperatorProcess } from "./harness.js";
 

@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { CHILD_TYPES } from "../../operator/children.js";
-import { McpServerType, type McpServerObject } from "../../operator/mcpserver-type.js";
-import { MANAGED_SELECTOR } from "../../operator/names.js";
-import { controllerOf, CoreTypes, KubeClient, type KubeObject } from "../../operator/runtime/index.js";
-import { deleteNamespace, testNamespace, userConfig } from "../cluster/harness.js";
+import { McpServerType, type McpServerObject } from "../../mcpserver/type.js";
+import { MANAGED_SELECTOR } from "../../mcpserver/names.js";
+import { controllerOf, CoreTypes, KubeClient, type KubeObject } from "../../runtime/index.js";
+import { deleteNamespace, testNamespace, userConfig } from "../../local/cluster/harness.js";
 import { approvedFleetServer } from "./fleet.js";
 import { adminClient, grantRoles, REVIEWERS, spawnOperator, waitFor, type OperatorProcess, releaseMcpServers } from "./harness.js";
 

@@ -4,10 +4,10 @@
  * every server (or every Deployment) is Ready.
  */
 import { McpServerSpec, type McpServerSpecInput } from "../../crds/index.js";
-import { McpServerType, type McpServerObject } from "../../operator/mcpserver-type.js";
+import { McpServerType, type McpServerObject } from "../../mcpserver/type.js";
 import { specHash } from "../../operator/spec-hash.js";
-import { CoreTypes, Informer, KubeClient, type KubeObject } from "../../operator/runtime/index.js";
-import { adminConfig, userConfig } from "../cluster/harness.js";
+import { CoreTypes, Informer, KubeClient, type KubeObject } from "../../runtime/index.js";
+import { adminConfig, userConfig } from "../../local/cluster/harness.js";
 import { REVIEWERS } from "./harness.js";
 
 export function fleetSpec(i: number): McpServerSpecInput {

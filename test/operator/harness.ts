@@ -12,10 +12,10 @@ import { DEFAULT_REVIEWER_GROUPS } from "../../crds/index.js";
 import { EDITOR_ROLE, REVIEWER_ROLE } from "../../crds/rbac.js";
 import { loadConfig, type OperatorConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator, type StartOptions } from "../../operator/operator.js";
-import { McpServerType, type McpServerObject } from "../../operator/mcpserver-type.js";
-import { createLogger, KubeClient, type Logger } from "../../operator/runtime/index.js";
-import { adminConfig, cluster, kubectl, userConfig } from "../cluster/harness.js";
-import { adminKubeconfigPath, clusterDir, repoRoot } from "../cluster/paths.js";
+import { McpServerType, type McpServerObject } from "../../mcpserver/type.js";
+import { createLogger, KubeClient, type Logger } from "../../runtime/index.js";
+import { adminConfig, cluster, kubectl, userConfig } from "../../local/cluster/harness.js";
+import { adminKubeconfigPath, clusterDir, repoRoot } from "../../local/cluster/paths.js";
 
 export const REVIEWERS = {
   security: { user: "sam", groups: [DEFAULT_REVIEWER_GROUPS.security!] },

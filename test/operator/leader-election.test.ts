@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { SYSTEM_NAMESPACE } from "../../crds/index.js";
-import { McpServerType, type McpServerObject } from "../../operator/mcpserver-type.js";
-import { CoreTypes, type KubeObject } from "../../operator/runtime/index.js";
-import { deleteNamespace, testNamespace } from "../cluster/harness.js";
+import { McpServerType, type McpServerObject } from "../../mcpserver/type.js";
+import { CoreTypes, type KubeObject } from "../../runtime/index.js";
+import { deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
 import { adminClient, metricValue, spawnOperator, waitFor, type OperatorProcess, releaseMcpServers } from "./harness.js";
 
 let ns: string;

@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { stringify } from "yaml";
 import { CHILD_TYPES, childNameFor } from "../../operator/children.js";
-import { FINALIZER } from "../../operator/names.js";
+import { FINALIZER } from "../../mcpserver/names.js";
 import type { RunningOperator } from "../../operator/operator.js";
-import { controllerOf, CoreTypes, type KubeObject } from "../../operator/runtime/index.js";
-import { McpServerType } from "../../operator/mcpserver-type.js";
-import { deleteNamespace, kubectlAs, testNamespace } from "../cluster/harness.js";
+import { controllerOf, CoreTypes, type KubeObject } from "../../runtime/index.js";
+import { McpServerType } from "../../mcpserver/type.js";
+import { deleteNamespace, kubectlAs, testNamespace } from "../../local/cluster/harness.js";
 import { inNamespace, sample } from "../api/fixtures.js";
 import { adminClient, auditOffset, auditSince, conditionsOf, getServer, grantRoles, review, startTestOperator, waitFor, releaseMcpServers } from "./harness.js";
 

@@ -10,9 +10,9 @@ import type { AddressInfo } from "node:net";
 import { McpServer as SdkServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { SYSTEM_NAMESPACE } from "../../crds/index.js";
-import { McpServerType } from "../../operator/mcpserver-type.js";
+import { McpServerType } from "../../mcpserver/type.js";
 import type { RunningOperator } from "../../operator/operator.js";
-import { deleteNamespace, kubectl, testNamespace } from "../cluster/harness.js";
+import { deleteNamespace, kubectl, testNamespace } from "../../local/cluster/harness.js";
 import { adminClient, conditionsOf, getServer, grantRoles, review, startTestOperator, waitFor, releaseMcpServers } from "./harness.js";
 
 const DECLARED = ["lookup_order", "refund_order"];

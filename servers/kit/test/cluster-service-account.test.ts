@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { kubernetesJwksFetch } from "../../../auth/index.js";
-import { cluster, clusterTls, deleteNamespace, serviceAccountToken, testNamespace } from "../../../test/cluster/harness.js";
+import { cluster, clusterTls, deleteNamespace, serviceAccountToken, testNamespace } from "../../../local/cluster/harness.js";
 import { RESOURCE, basePolicy, call, connect, initialize, ran, startHarness, type Harness } from "./fixture.js";
 
 let h: Harness;

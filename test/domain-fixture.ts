@@ -7,10 +7,10 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ElicitRequestSchema, type CallToolResult, type ElicitResult } from "@modelcontextprotocol/sdk/types.js";
-import { TestIssuer } from "../../auth/test/token-issuer.js";
-import { MemoryAuditSink, createLogger, type DomainServer, type RunningServer } from "../../servers/kit/index.js";
-import { PolicyVolume } from "../../servers/kit/test/fixture.js";
-import { DEFAULT_VERIFIER, policyFromMcpServer, readSample, type DomainServerName } from "../../servers/local.js";
+import { TestIssuer } from "../auth/test/token-issuer.js";
+import { MemoryAuditSink, createLogger, type DomainServer, type RunningServer } from "../servers/kit/index.js";
+import { PolicyVolume } from "../servers/kit/test/fixture.js";
+import { DEFAULT_VERIFIER, policyFromMcpServer, readSample, type DomainServerName } from "../local/domain-servers.js";
 
 export interface DomainHarness {
   name: DomainServerName;

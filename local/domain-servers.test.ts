@@ -11,9 +11,9 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { TestIssuer } from "../auth/test/token-issuer.js";
 import { McpServer } from "../crds/index.js";
-import { deleteNamespace, kubectl, testNamespace } from "../test/cluster/harness.js";
-import { nullAuditSink } from "./kit/index.js";
-import { DEFAULT_VERIFIER, type RunningDomainServer, readSample, startDomainServers } from "./local.js";
+import { deleteNamespace, kubectl, testNamespace } from "./cluster/harness.js";
+import { nullAuditSink } from "../servers/kit/index.js";
+import { DEFAULT_VERIFIER, type RunningDomainServer, readSample, startDomainServers } from "./domain-servers.js";
 
 jest.setTimeout(600_000);
 

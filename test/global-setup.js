@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 
 export default async function globalSetup() {
   if (process.env.TOOLFLEET_NO_CLUSTER === "1") return; // quick runs of pure unit tests
-  const cli = new URL("../../dist/test/cluster/cli.js", import.meta.url);
+  const cli = new URL("../dist/local/cluster/cli.js", import.meta.url);
   if (!existsSync(cli)) throw new Error("dist/ is missing: run the tests with `make test` (it compiles first)");
   const { clusterUp } = await import(cli.href);
   await clusterUp();

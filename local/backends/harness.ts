@@ -2,7 +2,7 @@
 // and a live Spark driver) on loopback, installing them first with the scripts beside this file.
 // A started backend outlives the jest run that started it: its pid, port and credentials are
 // kept in a state file, and the next caller (another jest worker, the next run, `make run`)
-// reuses it once it answers as ready. Stop them with `node test/backends/harness.ts down`.
+// reuses it once it answers as ready. Stop them with `node local/backends/harness.ts down`.
 //
 // Self-contained on purpose (no relative imports, only erasable TypeScript) so that Node runs it
 // directly as a command line as well as under jest.
@@ -16,8 +16,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 // The scripts, DAGs and jobs beside this file, also when it runs compiled from dist/.
 const here = ((): string => {
   const dir = dirname(fileURLToPath(import.meta.url));
-  for (const d of [dir, dir.replace(/[\\/]dist([\\/]test[\\/]backends)$/, "$1")]) if (existsSync(join(d, "versions.env"))) return d;
-  throw new Error(`test/backends/versions.env not found from ${dir}`);
+  for (const d of [dir, dir.replace(/[\\/]dist([\\/]local[\\/]backends)$/, "$1")]) if (existsSync(join(d, "versions.env"))) return d;
+  throw new Error(`local/backends/versions.env not found from ${dir}`);
 })();
 
 export interface RunningBackend {

@@ -1,6 +1,6 @@
 /** Names, labels and URLs of a server's children: one place, so reconciler, cleanup and tests agree. */
 import type { McpServerSpec } from "../crds/index.js";
-import type { McpServerObject as McpServer } from "./mcpserver-type.js";
+import type { McpServerObject as McpServer } from "./type.js";
 
 export const FIELD_MANAGER = "toolfleet-operator";
 export const FINALIZER = "toolfleet.dev/cleanup";

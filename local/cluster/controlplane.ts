@@ -38,7 +38,7 @@ export function progress(message: string): void {
 
 /** Builds (first time only) or finds the binaries; prints the build's progress through. */
 export function ensureBinaries(): string {
-  const script = join(repoRoot(), "test", "cluster", "build-binaries.sh");
+  const script = join(repoRoot(), "local", "cluster", "build-binaries.sh");
   const out = execFileSync("bash", [script], { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 }).toString().trim();
   const binDir = out.split("\n").pop() ?? "";
   if (!existsSync(join(binDir, "kube-apiserver"))) throw new Error(`build-binaries.sh did not produce the binaries (said: ${out})`);
@@ -147,7 +147,7 @@ function componentArgs(c: Component, state: ClusterState, p: Pki, kubeconfigs: R
         `--cert-dir=${join(dir, "apiserver-certs")}`,
         "--profiling=false",
         `--audit-log-path=${join(dir, "logs", "audit.log")}`,
-        `--audit-policy-file=${join(repoRoot(), "test", "cluster", "audit-policy.yaml")}`,
+        `--audit-policy-file=${join(repoRoot(), "local", "cluster", "audit-policy.yaml")}`,
         "--audit-log-maxsize=200",
         "--audit-log-maxbackup=1",
         "--v=1",
@@ -194,7 +194,7 @@ function componentArgs(c: Component, state: ClusterState, p: Pki, kubeconfigs: R
         "--node-lease-duration-seconds=40",
         "--node-ip=127.0.0.1",
         `--server-address=127.0.0.1:${ports.kwok}`,
-        `--config=${join(repoRoot(), "test", "cluster", "kwok-stages.yaml")}`,
+        `--config=${join(repoRoot(), "local", "cluster", "kwok-stages.yaml")}`,
         "--v=INFO",
       ];
   }

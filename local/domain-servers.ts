@@ -10,28 +10,28 @@
  * (policy/from-mcpserver.ts `serverPolicy`). Call `updatePolicy` when that McpServer changes; the
  * kit reloads the file within seconds.
  */
+import { DEFAULT_REGISTRY_PREFIX, DEFAULT_VERIFIER_SERVICE_ACCOUNT as DEFAULT_VERIFIER } from "../mcpserver/index.js";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { McpServer, SYSTEM_NAMESPACE, type McpServer as McpServerObject } from "../crds/index.js";
+import { McpServer, type McpServer as McpServerObject } from "../crds/index.js";
 import { serverPolicy } from "../policy/index.js";
 import type { ServerPolicy } from "../policy/index.js";
-import { freePort, startAirflow, startSparkHistory, startTrino } from "../test/backends/harness.js";
-import { createAirflowServer } from "./airflow/server.js";
-import { airflowConfigFromEnv, type AirflowServerConfig } from "./airflow/config.js";
-import type { AuditSink, DomainServer, Env, KitOptions, Logger } from "./kit/index.js";
-import { createPrestoServer } from "./presto/server.js";
-import { prestoConfigFromEnv, type PrestoServerConfig } from "./presto/config.js";
-import { createSparkServer } from "./spark/server.js";
-import { sparkConfigFromEnv, type SparkServerConfig } from "./spark/config.js";
+import { freePort, startAirflow, startSparkHistory, startTrino } from "./backends/harness.js";
+import { createAirflowServer } from "../servers/airflow/server.js";
+import { airflowConfigFromEnv, type AirflowServerConfig } from "../servers/airflow/config.js";
+import type { AuditSink, DomainServer, Env, KitOptions, Logger } from "../servers/kit/index.js";
+import { createPrestoServer } from "../servers/presto/server.js";
+import { prestoConfigFromEnv, type PrestoServerConfig } from "../servers/presto/config.js";
+import { createSparkServer } from "../servers/spark/server.js";
+import { sparkConfigFromEnv, type SparkServerConfig } from "../servers/spark/config.js";
 
 export const DOMAIN_SERVERS = ["presto", "spark", "airflow"] as const;
 export type DomainServerName = (typeof DOMAIN_SERVERS)[number];
 
 /** The operator's default verifier identity, which may list tools and call none. */
-export const DEFAULT_VERIFIER = `${SYSTEM_NAMESPACE}/toolfleet-operator`;
-export const DEFAULT_REGISTRY_PREFIX = "dev.toolfleet.local";
+export { DEFAULT_VERIFIER };
 
 // crds/samples from here, also when running compiled from dist/.
 function samplesDir(): string {
