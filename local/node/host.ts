@@ -20,6 +20,15 @@ export interface HostSnapshot {
   sysctls: Record<string, string>;
   /** Which of FIXED_PATHS existed before the node started (those are left alone). */
   existed: string[];
+  /** nftables tables before the node started ("ip filter", ...): iptables makes its own on first use. */
+  nftTables?: string[];
+}
+
+function nftTables(): string[] {
+  return run("nft", ["list", "tables"])
+    .out.split("\n")
+    .map((l) => l.replace(/^table\s+/, "").trim())
+    .filter(Boolean);
 }
 
 const readTrim = (path: string) => readFileSync(path, "utf8").trim();
@@ -32,7 +41,7 @@ function run(cmd: string, args: string[], input?: string): { ok: boolean; out: s
 export function snapshotHost(): HostSnapshot {
   const sysctls: Record<string, string> = {};
   for (const s of SYSCTLS) if (existsSync(s)) sysctls[s] = readTrim(s);
-  return { sysctls, existed: FIXED_PATHS.filter((p) => existsSync(p)) };
+  return { sysctls, existed: FIXED_PATHS.filter((p) => existsSync(p)), nftTables: nftTables() };
 }
 
 /** Which system programs the node needs are missing (installed by `make system-deps`). */
@@ -178,6 +187,14 @@ export function restoreHost(snapshot: HostSnapshot | undefined, nodeDir: string)
     }
   }
   for (const family of ["ip", "ip6"]) run("nft", ["delete", "table", family, "kube-proxy"]);
+  // The tables iptables made for the node's chains, now empty of them, unless they were there before.
+  if (snapshot?.nftTables) {
+    const before = new Set(snapshot.nftTables);
+    for (const table of nftTables()) {
+      const [family, name] = table.split(/\s+/);
+      if (!before.has(table) && family && name && ["filter", "nat", "mangle", "raw"].includes(name)) run("nft", ["delete", "table", family, name]);
+    }
+  }
   removeIpsets();
   for (const [path, value] of Object.entries(snapshot?.sysctls ?? {})) {
     try {
