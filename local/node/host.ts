@@ -140,20 +140,29 @@ export function unmountUnder(dir: string): void {
 
 const OWN_CHAIN = /^KUBE-/;
 
-/** iptables-save without the KUBE-* chains and every rule in or jumping to them, restored. */
+/**
+ * An iptables-save dump without the node's KUBE-* chains, the rules in them and the rules
+ * elsewhere that jump to them; everything else (the machine's own rules) is kept as it was.
+ */
+export function withoutNodeChains(dump: string): string {
+  return dump
+    .split("\n")
+    .filter((line) => {
+      if (line.startsWith(":")) return !OWN_CHAIN.test(line.slice(1));
+      if (line.startsWith("-A ")) {
+        const chain = line.split(" ")[1] ?? "";
+        const target = /\s-[jg]\s+(\S+)/.exec(line)?.[1] ?? "";
+        return !OWN_CHAIN.test(chain) && !OWN_CHAIN.test(target);
+      }
+      return true;
+    })
+    .join("\n");
+}
+
 function removeIptablesChains(save: string, restore: string): void {
   const saved = run(save, []);
   if (!saved.ok || !/KUBE-/.test(saved.out)) return;
-  const kept = saved.out.split("\n").filter((line) => {
-    if (line.startsWith(":")) return !OWN_CHAIN.test(line.slice(1));
-    if (line.startsWith("-A ")) {
-      const chain = line.split(" ")[1] ?? "";
-      const target = /\s-[jg]\s+(\S+)/.exec(line)?.[1] ?? "";
-      return !OWN_CHAIN.test(chain) && !OWN_CHAIN.test(target);
-    }
-    return true;
-  });
-  const r = run(restore, [], kept.join("\n"));
+  const r = run(restore, [], withoutNodeChains(saved.out));
   if (!r.ok) throw new Error(`${restore} failed while removing the node's chains: ${r.err.trim()}`);
 }
 

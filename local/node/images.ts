@@ -23,6 +23,9 @@ export function nodeImage(): BuiltImage {
   return buildImage({ ref: `localhost/toolfleet/node:${version}`, files, dirs: ["/tmp"], entrypoint: ["/usr/local/bin/node"] });
 }
 
+/** An archive with the manifest digest it should have, when its builder says (images.json). */
+export type ImportableImage = BuiltImage & { digest?: string };
+
 export class Ctr {
   constructor(
     private readonly binDir: string,
@@ -40,9 +43,16 @@ export class Ctr {
     return new Set(this.run(["images", "list", "--quiet"]).split("\n").filter(Boolean));
   }
 
-  /** Imports an archive unless an image of that reference is there already. */
-  importImage(image: BuiltImage, opts: { force?: boolean } = {}): void {
-    if (!opts.force && this.images().has(image.ref)) return;
+  /** Reference → manifest digest of every image the node has. */
+  digests(): Map<string, string> {
+    const rows = this.run(["images", "list"]).split("\n").slice(1);
+    return new Map(rows.map((r) => r.trim().split(/\s+/)).filter((c): c is [string, string, string] => c.length >= 3).map(([ref, , digest]) => [ref, digest]));
+  }
+
+  /** Imports an archive unless an image of that reference (and digest, when known) is there already. */
+  importImage(image: ImportableImage): void {
+    const present = this.digests().get(image.ref);
+    if (present && (!image.digest || image.digest === present)) return;
     try {
       this.run(["images", "import", "--platform", "linux/amd64", image.archive]);
     } catch (err) {
@@ -54,10 +64,10 @@ export class Ctr {
 }
 
 /** The project's images from `make images` (dist/images/images.json), if they have been built. */
-export function projectImages(): BuiltImage[] {
+export function projectImages(): ImportableImage[] {
   const dir = join(repoRoot(), "dist", "images");
   const index = join(dir, "images.json");
   if (!existsSync(index)) return [];
-  const entries = JSON.parse(readFileSync(index, "utf8")) as { name: string; ref: string }[];
-  return entries.map((e) => ({ ref: e.ref, archive: join(dir, `${e.name}.oci.tar`) })).filter((i) => existsSync(i.archive));
+  const entries = JSON.parse(readFileSync(index, "utf8")) as { name: string; ref: string; digest?: string }[];
+  return entries.map((e) => ({ ref: e.ref, digest: e.digest, archive: join(dir, `${e.name}.oci.tar`) })).filter((i) => existsSync(i.archive));
 }

@@ -327,11 +327,11 @@ async function startFresh(cluster: ClusterState, binDir: string, t0: number, sin
   return state;
 }
 
-/** Imports the project's images from dist/images/ (when built), replacing older ones of the same reference. */
+/** Imports the project's images from dist/images/ (when built) that the node lacks or has in another build. */
 function importProjectImages(state: NodeState): void {
   const ctr = new Ctr(state.binDir, layout().containerdSocket);
   for (const image of projectImages()) {
-    ctr.importImage(image, { force: true });
+    ctr.importImage(image);
     if (!state.images.includes(image.ref)) state.images.push(image.ref);
   }
   writeNodeState(state);
