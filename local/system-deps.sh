@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # The system programs the tests use, from Debian's packages when missing: openssl (the local
 # control plane's certificates) and chromium (the registry UI's browser test).
+# The real node (local/node/) adds runc, the CNI plugins, ipset, iptables, nftables, conntrack.
 set -euo pipefail
 missing=()
 command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v runc >/dev/null || missing+=(runc)
+[ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+command -v ipset >/dev/null || missing+=(ipset)
+command -v iptables >/dev/null || missing+=(iptables)
+command -v nft >/dev/null || missing+=(nftables)
+command -v conntrack >/dev/null || missing+=(conntrack)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "[system-deps] installing ${missing[*]} from Debian's packages"
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,12 +1,15 @@
 /**
  * `make cluster` (up) and `make cluster-down` (down): the local control plane from the shell.
- * `up` returns once the API server answers and Toolfleet's API is installed.
+ * `up` returns once the API server answers and Toolfleet's API is installed; with
+ * `--real-node` (or TOOLFLEET_REAL_NODE=1) also once the real node is Ready. `down` stops the
+ * real node too, if this worktree runs one.
  */
 import { clusterLockPath, readState, runningCluster, startCluster, stopCluster } from "./controlplane.js";
 import { installToolfleetApi } from "./install.js";
 import { withLock } from "./lock.js";
 import { adminKubeconfigPath } from "./paths.js";
 import { relative } from "node:path";
+import { startRealNode, stopRealNode } from "../node/node.js";
 
 export async function clusterUp(): Promise<void> {
   const state = await withLock(clusterLockPath(), async () => {
@@ -23,8 +26,10 @@ async function main(): Promise<void> {
   switch (command) {
     case "up":
       await clusterUp();
+      if (process.argv.includes("--real-node") || process.env.TOOLFLEET_REAL_NODE === "1") await startRealNode();
       return;
     case "down":
+      await stopRealNode({ quiet: true });
       await stopCluster();
       return;
     case "status": {
@@ -34,7 +39,7 @@ async function main(): Promise<void> {
       return;
     }
     default:
-      console.error("usage: cli.js up|down|status");
+      console.error("usage: cli.js up [--real-node]|down|status");
       process.exitCode = 2;
   }
 }

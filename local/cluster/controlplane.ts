@@ -109,9 +109,13 @@ export function apiGet(state: ClusterState, path: string, timeoutMs = 2000): Pro
   });
 }
 
+/** The API server's client identity towards kubelets; local/node/ grants it the kubelet API. */
+export const APISERVER_KUBELET_CLIENT = "kube-apiserver-kubelet-client";
+
 function componentArgs(c: Component, state: ClusterState, p: Pki, kubeconfigs: Record<string, string>): string[] {
   const dir = clusterDir();
   const { ports } = state;
+  const kubeletClient = clientCredentials(p, APISERVER_KUBELET_CLIENT, []);
   switch (c) {
     case "etcd":
       return [
@@ -138,12 +142,19 @@ function componentArgs(c: Component, state: ClusterState, p: Pki, kubeconfigs: R
         `--tls-cert-file=${p.servingCert}`,
         `--tls-private-key-file=${p.servingKey}`,
         `--client-ca-file=${p.caCert}`,
-        "--authorization-mode=RBAC",
+        // The Node authorizer lets a real kubelet (local/node/) read only its own pods' objects.
+        "--authorization-mode=Node,RBAC",
         `--service-account-issuer=${state.server}`,
         `--service-account-key-file=${p.serviceAccountPub}`,
         `--service-account-signing-key-file=${p.serviceAccountKey}`,
         "--service-cluster-ip-range=10.96.0.0/16",
-        "--enable-admission-plugins=NodeRestriction",
+        // PodNodeSelector and PodTolerationRestriction read namespace annotations only: a
+        // namespace opts its pods into the tainted real node; without them nothing changes.
+        "--enable-admission-plugins=NodeRestriction,PodNodeSelector,PodTolerationRestriction",
+        // How the API server reaches a real kubelet for logs, exec and port-forward.
+        `--kubelet-client-certificate=${kubeletClient.cert}`,
+        `--kubelet-client-key=${kubeletClient.key}`,
+        "--kubelet-preferred-address-types=InternalIP",
         `--cert-dir=${join(dir, "apiserver-certs")}`,
         "--profiling=false",
         `--audit-log-path=${join(dir, "logs", "audit.log")}`,
