@@ -6,6 +6,7 @@ export type { AuthErrorCode } from "./errors.js";
 export { ASYMMETRIC_ALGORITHMS } from "./jwt.js";
 export type { SigningAlgorithm } from "./jwt.js";
 export type { KeySource } from "./key-source.js";
+export { checkKeySetUrl, isLoopbackHost } from "./key-url.js";
 export { inClusterJwksFetch, kubernetesJwksFetch } from "./kubernetes-fetch.js";
 export type { KubernetesFetchOptions } from "./kubernetes-fetch.js";
 export { createServiceAccountTokenVerifier } from "./service-account-token.js";

@@ -5,6 +5,7 @@
 import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_REGISTRY_PREFIX, DEFAULT_VERIFIER_SERVICE_ACCOUNT } from "../mcpserver/index.js";
 import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF } from "../crds/index.js";
 import { commaList, defineFlags, type Flag } from "../runtime/index.js";
+import { checkKeySetUrl } from "../auth/index.js";
 
 export interface RegistryConfig {
   port: number;
@@ -70,6 +71,15 @@ const FLAGS = {
   logLevel: { flag: "log-level", env: "REGISTRY_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
 } satisfies Record<string, Flag>;
 
+/** The key set decides which tokens pass: https, or http only to loopback (auth/key-url.ts). */
+function keySetUrl(value: string): void {
+  try {
+    checkKeySetUrl(value, `--${FLAGS.jwksUrl.flag} (${FLAGS.jwksUrl.env})`);
+  } catch (err) {
+    throw new RegistryConfigError((err as Error).message);
+  }
+}
+
 const flags = defineFlags("the registry", FLAGS, (message) => new RegistryConfigError(message));
 export const usage = flags.usage;
 
@@ -101,7 +111,7 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
     if ((jwksUrl === undefined) === (jwksFile === undefined)) {
       throw new RegistryConfigError(`--${FLAGS.jwksUrl.flag} or --${FLAGS.jwksFile.flag}: set exactly one with --${FLAGS.issuer.flag}`);
     }
-    if (jwksUrl !== undefined && !/^https?:\/\//.test(jwksUrl)) throw new RegistryConfigError(`--${FLAGS.jwksUrl.flag}: "${jwksUrl}" is not an http(s) URL`);
+    if (jwksUrl !== undefined) keySetUrl(jwksUrl);
     users = { issuer, audience, jwksUrl, jwksFile, groupsClaim: get(FLAGS.groupsClaim) ?? "groups" };
   } else if (jwksUrl !== undefined || jwksFile !== undefined) {
     throw new RegistryConfigError(`--${FLAGS.issuer.flag} (${FLAGS.issuer.env}): required with a JWKS`);
