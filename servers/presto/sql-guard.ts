@@ -158,10 +158,9 @@ function assertQuery(tokens: Token[], k: number, context: string): void {
     if (!isPunct(tokens[k], ",")) break;
     k++;
   }
-  const after = tokens[k];
   while (isPunct(tokens[k], "(")) k++;
   const body = word(tokens[k]);
   if (body !== "SELECT" && body !== "VALUES") {
-    throw new SqlRefusedError("not_read_only", `WITH must be followed by a query (SELECT or VALUES); this one continues with ${describe(after === tokens[k] ? after : tokens[k])}`);
+    throw new SqlRefusedError("not_read_only", `WITH must be followed by a query (SELECT or VALUES); this one continues with ${describe(tokens[k])}`);
   }
 }
