@@ -95,7 +95,8 @@ class VerifiedTokenCache {
   put(token: string, verified: VerifiedToken): void {
     if (this.size <= 0) return;
     // Trust a cached token no longer than it is valid, without the verifier's clock skew.
-    const until = Math.min(verified.expiresAt * 1000, this.now() + this.ttlMs);
+    // Nor longer than a live check (TokenReview) vouches for it.
+    const until = Math.min(verified.expiresAt * 1000, this.now() + this.ttlMs, verified.trustUntilMs ?? Infinity);
     if (until <= this.now()) return;
     if (this.entries.size >= this.size) {
       const oldest = this.entries.keys().next();

@@ -4,10 +4,11 @@
  */
 import { createLocalJWKSet, createRemoteJWKSet, customFetch, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import type { FetchImplementation } from "jose";
+import { checkKeySetUrl } from "./key-url.js";
 
 export type KeySource =
   | {
-      /** An HTTPS (or, for tests, loopback HTTP) URL serving a JWKS. */
+      /** An HTTPS (or loopback HTTP) URL serving a JWKS; anything else is refused (see key-url.ts). */
       jwksUrl: string | URL;
       /** How to fetch it, e.g. with a cluster CA and credentials (see kubernetesJwksFetch). */
       fetch?: FetchImplementation;
@@ -22,7 +23,7 @@ export type KeySource =
 
 export function resolveKeys(source: KeySource): JWTVerifyGetKey {
   if ("jwks" in source) return createLocalJWKSet(source.jwks);
-  return createRemoteJWKSet(new URL(source.jwksUrl), {
+  return createRemoteJWKSet(checkKeySetUrl(source.jwksUrl, "jwksUrl"), {
     cooldownDuration: source.cooldownMs ?? 30_000,
     cacheMaxAge: source.cacheMaxAgeMs ?? 600_000,
     timeoutDuration: source.timeoutMs ?? 5_000,

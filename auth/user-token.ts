@@ -26,6 +26,8 @@ export interface VerifiedToken {
   caller: Caller;
   /** Seconds since the epoch. */
   expiresAt: number;
+  /** Epoch ms after which the token must be checked again (a live check's answer expires). */
+  trustUntilMs?: number;
 }
 
 export type TokenVerifier = (token: string) => Promise<VerifiedToken>;

@@ -1,10 +1,14 @@
-/** `POST /api/v1/access` with `{ server, tool? }`: the shared policy's answer for the caller. */
+/**
+ * `POST /api/v1/access` with `{ server, tool? }`: the shared policy's answer for the caller, on
+ * the servers the caller can see.
+ */
 import { Router } from "express";
 import { z } from "zod";
 import { checkAccess } from "./access-check.js";
 import { viewerFrom } from "./authn.js";
 import type { Catalog } from "./catalog.js";
 import { BadParameter, NotFound } from "./errors.js";
+import { canSee } from "./visibility.js";
 
 export const AccessRequest = z
   .object({
@@ -25,8 +29,10 @@ export function accessRoutes(catalog: Catalog): Router {
     }
     const viewer = viewerFrom(res);
     const entry = catalog.get(parsed.data.server);
-    if (!entry || (!entry.published && !viewer.privileged)) throw new NotFound(`Server not found: ${parsed.data.server}`, "server");
-    // A published server the caller may not use is still answered: the denial and its reason are what the caller needs.
+    // As the listing: a server the caller cannot see is not found, so neither its existence, its
+    // groups nor its tools are told to a caller who may not use it. Who sees it sees all of that
+    // in its listing entry already, so the reasons below reveal nothing more.
+    if (!entry || !canSee(entry, viewer)) throw new NotFound(`Server not found: ${parsed.data.server}`, "server");
     res.json(checkAccess(entry, viewer, parsed.data.tool));
   });
   return router;

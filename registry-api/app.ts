@@ -24,8 +24,8 @@ export interface RegistryAppOptions {
   allowAnonymous: boolean;
   /** Issuer of people's tokens, advertised in the protected-resource metadata. */
   issuer?: string;
-  /** The registry's public URL; by default taken from each request's Host. */
-  publicUrl?: string;
+  /** The registry's public URL, from configuration: never from a request, whose Host any caller picks. */
+  publicUrl: string;
   demoTokensDir?: string;
   health: { live: () => boolean; ready: () => boolean };
   metrics?: RegistryMetrics;
@@ -38,15 +38,11 @@ export function createRegistryApp(options: RegistryAppOptions) {
   const metrics = options.metrics ?? new RegistryMetrics(options.catalog);
   const areas = Object.keys(options.roles.reviewerGroups);
   const renderer = new ResponseRenderer(areas);
-  let lastBase = options.publicUrl ?? "http://127.0.0.1";
-  const resourceMetadataUrl = () => `${lastBase}/.well-known/oauth-protected-resource`;
+  const base = options.publicUrl.replace(/\/+$/, "");
+  const resourceMetadataUrl = () => `${base}/.well-known/oauth-protected-resource`;
   const authn = createAuthn({ authenticator: options.authenticator, roles: options.roles, allowAnonymous: options.allowAnonymous, resourceMetadataUrl });
 
   app.use(metrics.middleware());
-  app.use((req, _res, next) => {
-    if (!options.publicUrl && req.headers.host) lastBase = `${req.protocol}://${req.headers.host}`;
-    next();
-  });
 
   app.get("/healthz", (_req, res) => {
     const ok = options.health.live();
@@ -59,11 +55,10 @@ export function createRegistryApp(options: RegistryAppOptions) {
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.get("/openapi.json", (req, res) => {
-    res.json(openApiDocument(options.publicUrl ?? `${req.protocol}://${req.headers.host ?? "127.0.0.1"}`));
+  app.get("/openapi.json", (_req, res) => {
+    res.json(openApiDocument(base));
   });
-  app.get("/.well-known/oauth-protected-resource", (req, res) => {
-    const base = options.publicUrl ?? `${req.protocol}://${req.headers.host ?? "127.0.0.1"}`;
+  app.get("/.well-known/oauth-protected-resource", (_req, res) => {
     res.json({ resource: base, ...(options.issuer ? { authorization_servers: [options.issuer] } : {}), bearer_methods_supported: ["header"] });
   });
 

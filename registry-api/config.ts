@@ -5,11 +5,16 @@
 import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_REGISTRY_PREFIX, DEFAULT_VERIFIER_SERVICE_ACCOUNT } from "../mcpserver/index.js";
 import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF } from "../crds/index.js";
 import { commaList, defineFlags, type Flag } from "../runtime/index.js";
+import { checkKeySetUrl, isLoopbackHost } from "../auth/index.js";
 
 export interface RegistryConfig {
   port: number;
   host: string;
-  /** The URL people and clients use to reach the registry; default http://<host>:<port>. */
+  /**
+   * The URL people and clients use to reach the registry, put in 401 challenges and the
+   * protected-resource metadata. Required unless the registry listens on loopback only (a local
+   * run: nobody else can reach it), when it is http://<host>:<port>. Never taken from a request.
+   */
   publicUrl?: string;
   /** Namespaces to serve; empty means every namespace. */
   namespaces: string[];
@@ -50,7 +55,7 @@ export class RegistryConfigError extends Error {
 const FLAGS = {
   port: { flag: "port", env: "REGISTRY_PORT", help: "listen port (default 8080)" },
   host: { flag: "host", env: "REGISTRY_HOST", help: "listen address (default 127.0.0.1)" },
-  publicUrl: { flag: "public-url", env: "REGISTRY_PUBLIC_URL", help: "the URL clients use (default http://<host>:<port>)" },
+  publicUrl: { flag: "public-url", env: "REGISTRY_PUBLIC_URL", help: "the URL clients use; required unless --host is loopback (then http://<host>:<port>)" },
   namespaces: { flag: "namespaces", env: "TOOLFLEET_NAMESPACES", help: "comma-separated namespaces to serve; empty for all" },
   registryPrefix: { flag: "registry-prefix", env: "TOOLFLEET_REGISTRY_PREFIX", help: `registry name prefix (default ${DEFAULT_REGISTRY_PREFIX}, as the operator)` },
   issuer: { flag: "oidc-issuer", env: "REGISTRY_OIDC_ISSUER", help: "issuer of people's tokens" },
@@ -69,6 +74,29 @@ const FLAGS = {
   demoTokens: { flag: "demo-tokens-dir", env: "REGISTRY_DEMO_TOKENS_DIR", help: "enables the UI's local login with the tokens in this folder (make run only)" },
   logLevel: { flag: "log-level", env: "REGISTRY_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
 } satisfies Record<string, Flag>;
+
+/** An absolute http(s) URL with no query or fragment, without a trailing slash. */
+function checkPublicUrl(value: string): string {
+  const problem = `--${FLAGS.publicUrl.flag} (${FLAGS.publicUrl.env}): "${value}"`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new RegistryConfigError(`${problem} is not a URL`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw new RegistryConfigError(`${problem} is not an http(s) URL`);
+  if (url.search || url.hash || url.username || url.password) throw new RegistryConfigError(`${problem} must have no query, fragment or credentials`);
+  return url.href.replace(/\/+$/, "");
+}
+
+/** The key set decides which tokens pass: https, or http only to loopback (auth/key-url.ts). */
+function keySetUrl(value: string): void {
+  try {
+    checkKeySetUrl(value, `--${FLAGS.jwksUrl.flag} (${FLAGS.jwksUrl.env})`);
+  } catch (err) {
+    throw new RegistryConfigError((err as Error).message);
+  }
+}
 
 const flags = defineFlags("the registry", FLAGS, (message) => new RegistryConfigError(message));
 export const usage = flags.usage;
@@ -101,7 +129,7 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
     if ((jwksUrl === undefined) === (jwksFile === undefined)) {
       throw new RegistryConfigError(`--${FLAGS.jwksUrl.flag} or --${FLAGS.jwksFile.flag}: set exactly one with --${FLAGS.issuer.flag}`);
     }
-    if (jwksUrl !== undefined && !/^https?:\/\//.test(jwksUrl)) throw new RegistryConfigError(`--${FLAGS.jwksUrl.flag}: "${jwksUrl}" is not an http(s) URL`);
+    if (jwksUrl !== undefined) keySetUrl(jwksUrl);
     users = { issuer, audience, jwksUrl, jwksFile, groupsClaim: get(FLAGS.groupsClaim) ?? "groups" };
   } else if (jwksUrl !== undefined || jwksFile !== undefined) {
     throw new RegistryConfigError(`--${FLAGS.issuer.flag} (${FLAGS.issuer.env}): required with a JWKS`);
@@ -119,10 +147,17 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
       `no caller could ever be served: set --${FLAGS.issuer.flag} (people), --${FLAGS.saAudience.flag} (service accounts) or --${FLAGS.anonymous.flag}=true`,
     );
   }
+  const host = get(FLAGS.host) ?? "127.0.0.1";
+  const publicUrl = get(FLAGS.publicUrl);
+  if (publicUrl === undefined && !isLoopbackHost(host)) {
+    throw new RegistryConfigError(
+      `--${FLAGS.publicUrl.flag} (${FLAGS.publicUrl.env}): required when listening on ${host}, which others can reach; it is what 401 challenges point callers to`,
+    );
+  }
   return {
     port: parseInteger(get(FLAGS.port) ?? "8080", FLAGS.port, 0, 65535),
-    host: get(FLAGS.host) ?? "127.0.0.1",
-    publicUrl: get(FLAGS.publicUrl),
+    host,
+    publicUrl: publicUrl === undefined ? undefined : checkPublicUrl(publicUrl),
     namespaces: commaList(get(FLAGS.namespaces)),
     registryPrefix: get(FLAGS.registryPrefix) ?? DEFAULT_REGISTRY_PREFIX,
     users,

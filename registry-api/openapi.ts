@@ -58,8 +58,18 @@ function registryPaths(prefix: string) {
         parameters: [serverNameParam, { name: "version", in: "path", required: true, description: "URL-encoded version or 'latest'", schema: { type: "string" } }, includeDeleted],
         responses: { "200": { description: "Detailed server information", content: json(ref("ServerResponse")) }, "404": error("Server or version not found"), ...auth },
       },
+      put: notImplemented("Update specific MCP server version (optional; not supported)", [serverNameParam, versionParam]),
+      delete: notImplemented("Delete specific MCP server version (optional; not supported)", [serverNameParam, versionParam]),
     },
+    [`${prefix}/publish`]: { post: notImplemented("Publish MCP server (optional; not supported: apply an McpServer)", []) },
   };
+}
+
+const versionParam = { name: "version", in: "path", required: true, description: "URL-encoded version", schema: { type: "string" } };
+
+/** The official API's optional write endpoints: this registry is read-only and says so with 501. */
+function notImplemented(summary: string, parameters: object[]) {
+  return { tags: ["publish"], summary, parameters, responses: { "501": error("Not Implemented: this registry is read-only"), ...auth } };
 }
 
 const health = (summary: string) => ({ get: { tags: ["operations"], summary, security: [], responses: { "200": { description: "OK" }, "503": { description: "Not OK" } } } });
@@ -70,7 +80,7 @@ export function openApiDocument(serverUrl: string) {
     info: { title: "Toolfleet registry API", version: "0.1.0", summary: "The MCP servers of the fleet that the caller may use, in the official MCP registry API shape" },
     servers: [{ url: serverUrl }],
     security: [{ bearerAuth: [] }],
-    tags: [{ name: "servers" }, { name: "access" }, { name: "operations" }],
+    tags: [{ name: "servers" }, { name: "publish" }, { name: "access" }, { name: "operations" }],
     paths: {
       ...registryPaths("/v0.1"),
       ...registryPaths("/v0"),
@@ -128,7 +138,6 @@ export function openApiDocument(serverUrl: string) {
                   additionalProperties: false,
                   properties: {
                     status: { type: "string", enum: ["active", "deprecated", "deleted"] },
-                    statusMessage: { type: "string", maxLength: 500 },
                     publishedAt: { type: "string", format: "date-time" },
                     updatedAt: { type: "string", format: "date-time" },
                     isLatest: { type: "boolean" },
@@ -175,6 +184,7 @@ export function openApiDocument(serverUrl: string) {
               },
             },
             published: { type: "boolean" },
+            statusMessage: { type: "string", description: "Why an unpublished server is not live yet" },
             phase: { type: "string" },
             readyReplicas: { type: "integer" },
             serverInfo: { type: "object" },

@@ -2,11 +2,11 @@
  * The official registry API, read side: `GET /servers`, `/servers/{serverName}/versions` and
  * `/servers/{serverName}/versions/{version}`, mounted under both /v0.1 and /v0. Server names
  * arrive URL-encoded (`dev.toolfleet.local.data-platform%2Fpresto`); an unencoded slash is
- * accepted too, since many clients do not encode it.
+ * accepted too, since many clients do not encode it. The optional write endpoints answer 501.
  */
 import { Router, type Request, type Response } from "express";
 import type { Catalog, CatalogEntry } from "./catalog.js";
-import { NotFound } from "./errors.js";
+import { HttpError, NotFound } from "./errors.js";
 import { parseBoolean, parseListQuery } from "./list-query.js";
 import { listPage } from "./listing.js";
 import type { ResponseRenderer } from "./server-response.js";
@@ -52,6 +52,17 @@ export function registryRoutes({ catalog, renderer, pages }: RegistryRoutesDeps)
     }
     sendJson(res, renderer.bytes(entry));
   };
+
+  // The official API's optional write endpoints: this registry is read-only (servers come from
+  // McpServers through review), so each answers 501 as the specification suggests.
+  const readOnly = (what: string) => () => {
+    throw new HttpError(501, `${what} is not supported by this registry: servers are published by applying an McpServer, which is reviewed`);
+  };
+  for (const path of ["/servers/:serverName/versions/:version", "/servers/:namespace/:serverName/versions/:version"]) {
+    router.put(path, readOnly("Updating a server version"));
+    router.delete(path, readOnly("Deleting a server version"));
+  }
+  router.post("/publish", readOnly("Publishing"));
 
   router.get("/servers/:serverName/versions", versions);
   router.get("/servers/:serverName/versions/:version", version);

@@ -2,7 +2,7 @@
  * A running registry: the McpServer cache, the catalog on it, the authenticator and the HTTP
  * server, started together and stopped together.
  */
-import type { Server } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { silentLogger, type Logger } from "../runtime/index.js";
@@ -29,20 +29,16 @@ export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log:
     verifierServiceAccount: config.verifierServiceAccount,
     log,
   });
-  const app = createRegistryApp({
-    catalog,
-    authenticator,
-    roles: { reviewerGroups: config.reviewerGroups, adminGroups: config.adminGroups },
-    allowAnonymous: config.allowAnonymous,
-    issuer: config.users?.issuer,
-    publicUrl: config.publicUrl,
-    demoTokensDir: config.demoTokensDir,
-    health: { live: () => cache.healthy(), ready: () => cache.hasSynced() },
-  });
-  let server: Server;
+  // Listening first: with port 0 a local run's URL is known only then, and the app is built
+  // with the one public URL it will ever use.
+  const server = createServer();
   try {
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
   } catch (err) {
     await cache.stop();
@@ -50,9 +46,21 @@ export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log:
   }
   server.keepAliveTimeout = 65_000;
   const port = (server.address() as AddressInfo).port;
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host === "0.0.0.0" ? "127.0.0.1" : config.host;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = config.publicUrl ?? `http://${host}:${port}`;
+  const app = createRegistryApp({
+    catalog,
+    authenticator,
+    roles: { reviewerGroups: config.reviewerGroups, adminGroups: config.adminGroups },
+    allowAnonymous: config.allowAnonymous,
+    issuer: config.users?.issuer,
+    publicUrl: url,
+    demoTokensDir: config.demoTokensDir,
+    health: { live: () => cache.healthy(), ready: () => cache.hasSynced() },
+  });
+  server.on("request", app);
   return {
-    url: config.publicUrl ?? `http://${host}:${port}`,
+    url,
     port,
     catalog,
     cache,

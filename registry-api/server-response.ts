@@ -18,6 +18,8 @@ export interface ToolfleetServerMeta {
   tools: Array<{ name: string; description?: string; readOnly: boolean; sensitive: boolean; minutesSaved: number; allowedGroups?: string[] }>;
   review: { approved: boolean; areas: AreaPosture[] };
   published: boolean;
+  /** Why an unpublished server is not live yet (only reviewers and admins see one). */
+  statusMessage?: string;
   phase?: string;
   readyReplicas?: number;
   serverInfo?: { name: string; version: string; protocolVersion: string };
@@ -34,7 +36,8 @@ export interface ServerResponse {
     remotes: Array<{ type: "streamable-http"; url: string }>;
   };
   _meta: {
-    [OFFICIAL_META]: { status: "active"; statusMessage?: string; publishedAt?: string; updatedAt: string; isLatest: boolean };
+    /** The official block, with no property the official API does not define (it allows none). */
+    [OFFICIAL_META]: { status?: "active"; publishedAt?: string; updatedAt: string; isLatest: boolean };
     [TOOLFLEET_META]: ToolfleetServerMeta;
   };
 }
@@ -56,6 +59,7 @@ export function toolfleetMeta(entry: CatalogEntry, areas: readonly string[]): To
     })),
     review: { approved: status.review?.approved ?? false, areas: reviewPosture(entry, areas) },
     published: entry.published,
+    ...(entry.published ? {} : { statusMessage: `not published${status.phase ? ` (${status.phase})` : ""}: only reviewers and admins see it` }),
     ...(status.phase ? { phase: status.phase } : {}),
     ...(status.readyReplicas !== undefined ? { readyReplicas: status.readyReplicas } : {}),
     ...(status.serverInfo ? { serverInfo: status.serverInfo } : {}),
@@ -75,15 +79,12 @@ export function toServerResponse(entry: CatalogEntry, areas: readonly string[]):
       remotes: [{ type: "streamable-http", url: entry.url }],
     },
     _meta: {
-      [OFFICIAL_META]: {
-        // The official enum has no "unpublished": reviewers see it active with a message, and
-        // Toolfleet's block says published: false.
-        status: "active",
-        ...(entry.published ? {} : { statusMessage: `not published${entry.status.phase ? ` (${entry.status.phase})` : ""}: only reviewers and admins see it` }),
-        ...(publishedAt ? { publishedAt } : {}),
-        updatedAt: entry.updatedAt,
-        isLatest: true,
-      },
+      // The official status enum (active, deprecated, deleted) has no "waiting for review": an
+      // unpublished server, which only reviewers and admins see, has no official status and no
+      // publication time at all; Toolfleet's block says published: false and why.
+      [OFFICIAL_META]: entry.published
+        ? { status: "active", ...(publishedAt ? { publishedAt } : {}), updatedAt: entry.updatedAt, isLatest: true }
+        : { updatedAt: entry.updatedAt, isLatest: true },
       [TOOLFLEET_META]: toolfleetMeta(entry, areas),
     },
   };

@@ -159,7 +159,11 @@ describe("service-account tokens", () => {
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/openid/v1/jwks`;
     const viaCluster = (bearerToken?: string) =>
-      createAuthenticator({ serviceAccounts: { issuer: SA_ISSUER, audience: AUDIENCE, keys: { jwksUrl: url, fetch: kubernetesJwksFetch({ ca, ...(bearerToken ? { bearerToken } : {}) }) } } });
+      // Only the key fetch is under test here: this fake API server has no TokenReview
+      // (service-account-liveness.test.ts checks that against the real control plane).
+      createAuthenticator({
+        serviceAccounts: { issuer: SA_ISSUER, audience: AUDIENCE, keys: { jwksUrl: url, fetch: kubernetesJwksFetch({ ca, ...(bearerToken ? { bearerToken } : {}) }) }, liveness: "off" },
+      });
     try {
       const token = `Bearer ${await sa("agents", "incident-bot")}`;
       expect(await viaCluster("admin-token").authenticate(token)).toMatchObject({ ok: true, caller: { name: "incident-bot" } });

@@ -97,7 +97,8 @@ describe("visibility", () => {
     expect(meta.published).toBe(false);
     expect(meta.review.approved).toBe(false);
     expect(meta.review.areas).toEqual(expect.arrayContaining([{ area: "security", state: "Pending" }]));
-    expect(pending._meta["io.modelcontextprotocol.registry/official"]).toMatchObject({ status: "active", isLatest: true });
+    // Waiting for review is no official status: the official block has none, Toolfleet's says why.
+    expect(pending._meta["io.modelcontextprotocol.registry/official"]).toEqual({ updatedAt: expect.any(String), isLatest: true });
   });
 
   it("an unpublished server is not found for people, by any endpoint", async () => {
@@ -201,7 +202,6 @@ describe("the access check", () => {
       ["ana", "run_query", { kind: "user", subject: "ana", groups: ["ads-eng"] }],
       ["ana", "cancel_query", { kind: "user", subject: "ana", groups: ["ads-eng"] }],
       ["olga", "cancel_query", { kind: "user", subject: "olga", groups: ["data-platform"] }],
-      ["otto", "run_query", { kind: "user", subject: "otto", groups: ["marketing"] }],
       ["bot", "run_query", { kind: "serviceAccount", namespace: ns, name: "incident-bot" }],
       ["bot", "cancel_query", { kind: "serviceAccount", namespace: ns, name: "incident-bot" }],
       ["ana", "no_such_tool", { kind: "user", subject: "ana", groups: ["ads-eng"] }],
@@ -214,7 +214,8 @@ describe("the access check", () => {
     }
     expect((await access(tokens.ana, { server: names().presto, tool: "cancel_query" })).body).toMatchObject({ allowed: false, code: "not-in-tool-groups" });
     expect((await access(tokens.bot, { server: names().presto, tool: "cancel_query" })).body).toMatchObject({ allowed: false, code: "sensitive-needs-person" });
-    expect((await access(tokens.otto, { server: names().presto })).body).toMatchObject({ allowed: false, code: "no-allowed-group" });
+    // A server the caller cannot see is not found, as in the listing (hardening.test.ts).
+    expect((await access(tokens.otto, { server: names().presto })).status).toBe(404);
   });
 
   it("an unpublished server is not found for people, and denied with the reason for reviewers", async () => {

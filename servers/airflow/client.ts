@@ -3,8 +3,9 @@
 // expired or the server stops accepting it.
 import { z } from "zod";
 import { BackendError, connectionFailure, transportFailure, withDeadline } from "../kit/index.js";
+import { idProblem, type IdKind } from "./ids.js";
 
-export type AirflowErrorKind = "unreachable" | "timeout" | "auth" | "forbidden" | "not_found" | "conflict" | "bad_request" | "protocol";
+export type AirflowErrorKind = "unreachable" | "timeout" | "auth" | "forbidden" | "not_found" | "conflict" | "bad_request" | "invalid_id" | "protocol";
 
 export class AirflowError extends BackendError<AirflowErrorKind> {
   override readonly name = "AirflowError";
@@ -100,30 +101,30 @@ export class AirflowClient {
   }
 
   async dag(dagId: string, signal?: AbortSignal): Promise<Dag> {
-    return this.call("GET", `/api/v2/dags/${enc(dagId)}`, dagSchema, { signal });
+    return this.call("GET", `/api/v2/dags/${seg("DAG id", dagId)}`, dagSchema, { signal });
   }
 
   /** Runs of a DAG, newest first. */
   async dagRuns(dagId: string, opts: { limit?: number; state?: string[]; signal?: AbortSignal } = {}): Promise<{ runs: DagRun[]; total: number }> {
     const q = new URLSearchParams({ limit: String(opts.limit ?? 25), order_by: "-run_after" });
     for (const s of opts.state ?? []) q.append("state", s);
-    const res = await this.call("GET", `/api/v2/dags/${enc(dagId)}/dagRuns?${q}`, z.object({ dag_runs: z.array(dagRunSchema), total_entries: z.number() }), opts);
+    const res = await this.call("GET", `/api/v2/dags/${seg("DAG id", dagId)}/dagRuns?${q}`, z.object({ dag_runs: z.array(dagRunSchema), total_entries: z.number() }), opts);
     return { runs: res.dag_runs, total: res.total_entries };
   }
 
   async dagRun(dagId: string, runId: string, signal?: AbortSignal): Promise<DagRun> {
-    return this.call("GET", `/api/v2/dags/${enc(dagId)}/dagRuns/${enc(runId)}`, dagRunSchema, { signal });
+    return this.call("GET", `/api/v2/dags/${seg("DAG id", dagId)}/dagRuns/${seg("run id", runId)}`, dagRunSchema, { signal });
   }
 
   async taskInstances(dagId: string, runId: string, signal?: AbortSignal): Promise<TaskInstance[]> {
-    const res = await this.call("GET", `/api/v2/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances?limit=1000`, z.object({ task_instances: z.array(taskInstanceSchema) }), { signal });
+    const res = await this.call("GET", `/api/v2/dags/${seg("DAG id", dagId)}/dagRuns/${seg("run id", runId)}/taskInstances?limit=1000`, z.object({ task_instances: z.array(taskInstanceSchema) }), { signal });
     return res.task_instances;
   }
 
   async taskLog(dagId: string, runId: string, taskId: string, tryNumber: number, opts: { mapIndex?: number; signal?: AbortSignal } = {}): Promise<TaskLog> {
     const q = new URLSearchParams({ full_content: "true" });
     if (opts.mapIndex !== undefined && opts.mapIndex >= 0) q.set("map_index", String(opts.mapIndex));
-    const res = await this.call("GET", `/api/v2/dags/${enc(dagId)}/dagRuns/${enc(runId)}/taskInstances/${enc(taskId)}/logs/${tryNumber}?${q}`, logSchema, opts);
+    const res = await this.call("GET", `/api/v2/dags/${seg("DAG id", dagId)}/dagRuns/${seg("run id", runId)}/taskInstances/${seg("task id", taskId)}/logs/${tryNumber}?${q}`, logSchema, opts);
     if (typeof res.content === "string") {
       const lines = res.content.split("\n");
       return { lines, errors: lines.filter((l) => /^\w*(Error|Exception)\b:/.test(l.trim())) };
@@ -144,7 +145,7 @@ export class AirflowClient {
 
   async triggerDagRun(dagId: string, opts: { conf?: Record<string, unknown>; runId?: string; note?: string; signal?: AbortSignal } = {}): Promise<DagRun> {
     const body = { logical_date: null, conf: opts.conf ?? {}, ...(opts.runId ? { dag_run_id: opts.runId } : {}), ...(opts.note ? { note: opts.note } : {}) };
-    return this.call("POST", `/api/v2/dags/${enc(dagId)}/dagRuns`, dagRunSchema, { ...opts, body });
+    return this.call("POST", `/api/v2/dags/${seg("DAG id", dagId)}/dagRuns`, dagRunSchema, { ...opts, body });
   }
 
   /** Clears task instances of one run so the scheduler runs them again; dryRun lists what would be cleared. */
@@ -157,7 +158,7 @@ export class AirflowClient {
       reset_dag_runs: true,
       ...(opts.taskIds ? { task_ids: opts.taskIds } : {}),
     };
-    const res = await this.call("POST", `/api/v2/dags/${enc(dagId)}/clearTaskInstances`, z.object({ task_instances: z.array(taskInstanceSchema) }), { ...opts, body });
+    const res = await this.call("POST", `/api/v2/dags/${seg("DAG id", dagId)}/clearTaskInstances`, z.object({ task_instances: z.array(taskInstanceSchema) }), { ...opts, body });
     return res.task_instances;
   }
 
@@ -181,7 +182,7 @@ export class AirflowClient {
   }
 
   private async setPaused(dagId: string, paused: boolean, signal?: AbortSignal): Promise<Dag> {
-    return this.call("PATCH", `/api/v2/dags/${enc(dagId)}?update_mask=is_paused`, dagSchema, { signal, body: { is_paused: paused } });
+    return this.call("PATCH", `/api/v2/dags/${seg("DAG id", dagId)}?update_mask=is_paused`, dagSchema, { signal, body: { is_paused: paused } });
   }
 
   private async call<T>(method: string, path: string, schema: z.ZodType<T>, opts: { signal?: AbortSignal | undefined; body?: unknown }): Promise<T> {
@@ -239,7 +240,12 @@ export class AirflowClient {
   }
 }
 
-const enc = encodeURIComponent;
+/** An id as one path segment, refused before any request when Airflow would not take it as an id. */
+function seg(kind: IdKind, value: string): string {
+  const problem = idProblem(kind, value);
+  if (problem) throw new AirflowError("invalid_id", problem);
+  return encodeURIComponent(value);
+}
 
 function detail(body: unknown): string {
   if (typeof body === "string") return body.slice(0, 300);

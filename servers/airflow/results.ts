@@ -54,6 +54,7 @@ const KIND: Record<AirflowErrorKind, string> = {
   not_found: "not found in Airflow",
   conflict: "Airflow refused a conflicting change",
   bad_request: "Airflow refused the request",
+  invalid_id: "not sent to Airflow",
   protocol: "Airflow answered something unexpected",
 };
 

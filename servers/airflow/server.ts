@@ -7,11 +7,13 @@ import { createDomainServer, explainingFailures, textResult, type DomainServer }
 import { AirflowClient, AirflowError } from "./client.js";
 import { airflowConfigFromEnv, type AirflowServerConfig } from "./config.js";
 import { diagnoseFailedRun, failedRunInput } from "./diagnose.js";
+import { idSchema } from "./ids.js";
 import { airflowFailure, dagsResult, diagnosisResult, runsResult, taskInstancesTable, taskKey } from "./results.js";
 
-const dagId = z.string().min(1).max(250).describe("The DAG id, as list_dags shows it");
-const runId = z.string().min(1).max(250).describe("The DAG run id, as list_dag_runs shows it, e.g. manual__2025-01-01T12:00:00+00:00");
-const taskId = z.string().min(1).max(250).describe("The task id, as list_task_instances shows it");
+// Checked as Airflow checks them, before any request (ids.ts).
+const dagId = idSchema("DAG id").describe("The DAG id, as list_dags shows it");
+const runId = idSchema("run id").describe("The DAG run id, as list_dag_runs shows it, e.g. manual__2025-01-01T12:00:00+00:00");
+const taskId = idSchema("task id").describe("The task id, as list_task_instances shows it");
 const runStates = z.enum(["queued", "running", "success", "failed"]);
 
 /** How a run the server triggers is noted in Airflow: the person, since Airflow sees only the server's account. */

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { inClusterJwksFetch, kubernetesJwksFetch, type KeySource } from "../../auth/index.js";
+import { checkKeySetUrl, inClusterJwksFetch, kubernetesJwksFetch, type KeySource } from "../../auth/index.js";
 import { stdoutAuditSink } from "./audit.js";
 import { DEFAULTS, type KitOptions } from "./options.js";
 
@@ -13,6 +13,18 @@ const list = z
   .optional()
   .transform((s) => (s ? s.split(",").map((x) => x.trim()).filter(Boolean) : undefined));
 const url = z.url({ protocol: /^https?$/ });
+// Whoever answers the key set's fetch decides which tokens pass: https, or http only to loopback.
+const keySetUrl = url.refine(
+  (u) => {
+    try {
+      checkKeySetUrl(u, "key set");
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "a key set must be fetched over https (plain http only from a loopback host)" },
+);
 
 const Env = z.object({
   TOOLFLEET_POLICY_FILE: z.string().min(1).default("/etc/toolfleet/policy.json"),
@@ -20,12 +32,12 @@ const Env = z.object({
   HOST: z.string().default(DEFAULTS.host),
   TOOLFLEET_PUBLIC_URL: url.optional(),
   TOOLFLEET_OIDC_ISSUER: z.string().min(1).optional(),
-  TOOLFLEET_OIDC_JWKS_URL: url.optional(),
+  TOOLFLEET_OIDC_JWKS_URL: keySetUrl.optional(),
   TOOLFLEET_OIDC_AUDIENCE: list,
   TOOLFLEET_OIDC_ALGORITHMS: list,
   TOOLFLEET_GROUPS_CLAIM: z.string().min(1).default("groups"),
   TOOLFLEET_SA_ISSUER: z.string().min(1).optional(),
-  TOOLFLEET_SA_JWKS_URL: url.optional(),
+  TOOLFLEET_SA_JWKS_URL: keySetUrl.optional(),
   TOOLFLEET_SA_AUDIENCE: list,
   TOOLFLEET_SA_CA_FILE: z.string().optional(),
   TOOLFLEET_SA_TOKEN_FILE: z.string().optional(),

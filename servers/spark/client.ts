@@ -2,10 +2,11 @@
 // server both serve in the same shape. Only the fields the domain server uses are typed; the
 // rest of each answer is dropped at the boundary.
 import { z } from "zod";
+import { idProblem, type SparkIdKind } from "./ids.js";
 import { BackendError, connectionFailure, transportFailure, withDeadline } from "../kit/index.js";
 import type { DiagnosisInput } from "./diagnose.js";
 
-export type SparkErrorKind = "unreachable" | "timeout" | "not_found" | "auth" | "protocol";
+export type SparkErrorKind = "unreachable" | "timeout" | "not_found" | "auth" | "protocol" | "invalid_id";
 
 export class SparkError extends BackendError<SparkErrorKind> {
   override readonly name = "SparkError";
@@ -129,7 +130,7 @@ export class SparkClient {
   }
 
   async application(ref: AppRef, signal?: AbortSignal): Promise<SparkApplication> {
-    return this.get(`/applications/${encodeURIComponent(ref.appId)}`, applicationSchema, signal);
+    return this.get(`/applications/${segment("application id", ref.appId)}`, applicationSchema, signal);
   }
 
   async jobs(ref: AppRef, opts: { status?: "running" | "succeeded" | "failed" | "unknown"; signal?: AbortSignal } = {}): Promise<SparkJob[]> {
@@ -200,5 +201,12 @@ export class SparkClient {
 }
 
 function appPath(ref: AppRef): string {
-  return `/applications/${encodeURIComponent(ref.appId)}${ref.attemptId ? `/${encodeURIComponent(ref.attemptId)}` : ""}`;
+  return `/applications/${segment("application id", ref.appId)}${ref.attemptId ? `/${segment("attempt id", ref.attemptId)}` : ""}`;
+}
+
+/** An id as one path segment, refused before any request when Spark could not have issued it. */
+function segment(kind: SparkIdKind, value: string): string {
+  const problem = idProblem(kind, value);
+  if (problem) throw new SparkError("invalid_id", problem);
+  return encodeURIComponent(value);
 }

@@ -132,6 +132,7 @@ const KIND: Record<SparkErrorKind, string> = {
   not_found: "not found",
   auth: "the Spark API refused the request",
   protocol: "the Spark API answered something unexpected",
+  invalid_id: "not sent to the Spark API",
 };
 
 export function sparkFailure(err: unknown): CallToolResult {

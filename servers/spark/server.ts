@@ -6,11 +6,13 @@ import { createDomainServer, explainingFailures, textResult, type DomainServer }
 import { type AppRef, SparkClient } from "./client.js";
 import { sparkConfigFromEnv, type SparkServerConfig } from "./config.js";
 import { diagnose } from "./diagnose.js";
+import { idSchema } from "./ids.js";
 import { applicationsResult, diagnosisResult, executorsResult, jobsTable, jobsResult, ms, slowestResult, sparkFailure, stagesResult, stagesTable } from "./results.js";
 
 const app = {
-  appId: z.string().min(1).max(256).describe("The application id, as list_applications shows it, e.g. app-20250101120000-0001 or application_1700000000000_0042"),
-  attemptId: z.string().min(1).max(64).optional().describe("The attempt, only for cluster managers with attempts (YARN); default: the application as a whole"),
+  // Checked before any request (ids.ts).
+  appId: idSchema("application id", 256).describe("The application id, as list_applications shows it, e.g. app-20250101120000-0001 or application_1700000000000_0042"),
+  attemptId: idSchema("attempt id", 64).optional().describe("The attempt, only for cluster managers with attempts (YARN); default: the application as a whole"),
 };
 const refOf = (args: { appId: string; attemptId?: string | undefined }): AppRef => ({ appId: args.appId, ...(args.attemptId ? { attemptId: args.attemptId } : {}) });
 
