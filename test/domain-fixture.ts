@@ -11,7 +11,7 @@ import { TestIssuer } from "../auth/test/token-issuer.js";
 import { MemoryAuditSink, createLogger, type DomainServer, type RunningServer } from "../servers/kit/index.js";
 import { PolicyVolume } from "../servers/kit/test/fixture.js";
 import { DEFAULT_VERIFIER, policyFromMcpServer, readSample, type DomainServerName } from "../local/domain-servers.js";
-import { connectManual, isQuestion, type ToolAnswer as RevisionToolAnswer } from "./mcp-clients.js";
+import { connectManual, isQuestion, type ToolAnswer as RevisionAnswer } from "./mcp-clients.js";
 
 export interface DomainHarness {
   name: DomainServerName;
@@ -116,21 +116,19 @@ export async function connectAs(h: DomainHarness, token: string, answer?: Answer
 export const declaredTools = (name: DomainServerName) => readSample(name).spec.tools.map((t) => t.name);
 
 /** What each attempt on a 2026-07-28 confirmation got, in the order they were made. */
-type ToolAnswerOf2026 = RevisionToolAnswer;
-
 export interface ConfirmationAttempts {
   /** The person was asked this. */
   message: string;
   /** Another caller sent the owner's answer. */
-  stolen: ToolAnswerOf2026;
+  stolen: RevisionAnswer;
   /** The owner carried the answer over to other arguments. */
-  altered: ToolAnswerOf2026;
+  altered: RevisionAnswer;
   /** The owner stretched the state's expiry (the seal no longer holds). */
-  forged: ToolAnswerOf2026;
+  forged: RevisionAnswer;
   /** The owner's genuine answer: the tool runs. */
-  accepted: ToolAnswerOf2026;
+  accepted: RevisionAnswer;
   /** The same answer once more. */
-  replayed: ToolAnswerOf2026;
+  replayed: RevisionAnswer;
 }
 
 /**

@@ -125,6 +125,8 @@ async function serveMcp(deps: HttpDependencies, effective: EffectivePolicy, req:
   const token = (req.headers.authorization as string).slice(7).trim();
   const authInfo = authInfoFor(auth.caller, token, auth.expiresAt);
 
+  // Counted here, forwarded or not: a replica drains what it forwards as well as what it serves.
+  if (req.method === "POST") deps.sessions.track(res);
   const issuer = issuingReplica(deps.seal, req);
   if (issuer !== undefined && !deps.seal.isSelf(issuer) && issuer !== "") {
     // A second hop would mean the replicas disagree on who they are: refuse rather than loop.
@@ -132,7 +134,6 @@ async function serveMcp(deps: HttpDependencies, effective: EffectivePolicy, req:
     return forwardToReplica(issuer, req, res, deps.seal.self ?? "");
   }
 
-  if (req.method === "POST") deps.sessions.track(res);
   const request = toWebRequest(req, res);
   const parsedBody: unknown = req.method === "POST" ? req.body : undefined;
   const sessionId = req.headers["mcp-session-id"];
