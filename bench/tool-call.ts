@@ -1,7 +1,9 @@
 /**
- * Tool-call latency and throughput through the kit (JWT verification, authorization, metrics,
- * audit to a null sink) against a bare SDK server with the same tool, the same SDK client, in
- * the same run, interleaved so both see the same machine. Loopback only; bounded in count and time.
+ * Tool-call latency and throughput at the current protocol revision (2026-07-28, one stateless
+ * request per call) through the kit (JWT verification, authorization, metrics, audit to a null
+ * sink) against a bare v2 SDK server with the same tool (createMcpHandler behind express), the
+ * same SDK client, in the same run, interleaved so both see the same machine. Loopback only;
+ * bounded in count and time.
  *   node dist/bench/tool-call.js [calls=3000] [seconds=40]
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -10,17 +12,14 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { randomUUID } from "node:crypto";
 import { setMaxListeners } from "node:events";
 import express from "express";
 import { z } from "zod";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
+import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
 import { TestIssuer } from "../auth/test/token-issuer.js";
 import { createDomainServer, createLogger, nullAuditSink } from "../servers/kit/index.js";
+import { toWebRequest, writeWebResponse } from "../servers/kit/web.js";
 
 // The SDK client's transport hangs one abort listener per fetch on a shared signal (released by
 // GC); under load that trips Node's leak warning, in both arms alike. Not a kit issue.
@@ -59,25 +58,19 @@ async function startKit(): Promise<{ url: string; token: string; stop: () => Pro
   return { url: `${running.url}/mcp`, token: await idp.userToken("ana", ["eng"]), stop: async () => (await running.stop(), await idp.stop()) };
 }
 
-/** The SDK's own way: McpServer per session, express.json, StreamableHTTPServerTransport. */
+/** The SDK's own way: createMcpHandler with a fresh McpServer per request, express.json in front. */
 async function startBare(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const handler = createMcpHandler(() => {
+    const mcp = new McpServer({ name: "echo", version: "1.0.0" });
+    mcp.registerTool("echo", { description: "Echo", inputSchema: z.object({ text: z.string() }), annotations: { readOnlyHint: true } }, ({ text }) => ({
+      content: [{ type: "text", text: echo(text) }],
+    }));
+    return mcp;
+  }, { legacy: "reject" });
   const app = express();
   app.use(express.json());
-  const transports = new Map<string, StreamableHTTPServerTransport>();
   app.all("/mcp", async (req, res) => {
-    const id = req.headers["mcp-session-id"];
-    let transport = typeof id === "string" ? transports.get(id) : undefined;
-    if (!transport && isInitializeRequest(req.body)) {
-      const t = new StreamableHTTPServerTransport({ sessionIdGenerator: randomUUID, onsessioninitialized: (sid) => void transports.set(sid, t) });
-      const mcp = new McpServer({ name: "echo", version: "1.0.0" });
-      mcp.registerTool("echo", { description: "Echo", inputSchema: { text: z.string() }, annotations: { readOnlyHint: true } }, ({ text }) => ({
-        content: [{ type: "text", text: echo(text) }],
-      }));
-      await mcp.connect(t);
-      transport = t;
-    }
-    if (!transport) return void res.status(400).end();
-    await transport.handleRequest(req, res, req.body);
+    await writeWebResponse(await handler.fetch(toWebRequest(req, res), { parsedBody: req.body }), res);
   });
   const http: HttpServer = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
@@ -85,7 +78,7 @@ async function startBare(): Promise<{ url: string; stop: () => Promise<void> }> 
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`,
     stop: async () => {
-      await Promise.all([...transports.values()].map((t) => t.close()));
+      await handler.close();
       http.closeAllConnections();
       await new Promise((r) => http.close(r));
     },
@@ -93,7 +86,7 @@ async function startBare(): Promise<{ url: string; stop: () => Promise<void> }> 
 }
 
 async function client(url: string, token?: string): Promise<Client> {
-  const c = new Client({ name: "bench", version: "1.0.0" });
+  const c = new Client({ name: "bench", version: "1.0.0" }, { versionNegotiation: { mode: { pin: "2026-07-28" } } });
   await c.connect(new StreamableHTTPClientTransport(new URL(url), token ? { requestInit: { headers: { authorization: `Bearer ${token}` } } } : {}));
   return c;
 }
@@ -101,6 +94,7 @@ async function client(url: string, token?: string): Promise<Client> {
 async function once(c: Client, i: number): Promise<number> {
   const t0 = performance.now();
   const r = await c.callTool({ name: "echo", arguments: { text: `call ${i}` } });
+  if (c.getNegotiatedProtocolVersion() !== "2026-07-28") throw new Error(`spoke ${c.getNegotiatedProtocolVersion()}, not 2026-07-28`);
   if (r.isError) throw new Error(`call failed: ${JSON.stringify(r.content)}`);
   return performance.now() - t0;
 }
@@ -125,7 +119,8 @@ async function main(): Promise<void> {
   const k = await client(kit.url, kit.token);
   const b = await client(bare.url);
   progress(`warming up`);
-  for (let i = 0; i < 300; i++) (await once(k, i), await once(b, i));
+  // Bounded by time too: on a loaded machine the warm-up must leave the measured part its share.
+  for (let i = 0; i < 300 && performance.now() < deadline - SECONDS * 750; i++) (await once(k, i), await once(b, i));
 
   const lat = { kit: [] as number[], bare: [] as number[] };
   for (let i = 0; i < CALLS && performance.now() < deadline - SECONDS * 500; i++) {
@@ -134,6 +129,7 @@ async function main(): Promise<void> {
     else (lat.bare.push(await once(b, i)), lat.kit.push(await once(k, i)));
     if (i % 1000 === 999) progress(`latency: ${i + 1} call pairs`);
   }
+  if (lat.kit.length === 0) throw new Error(`no call finished in the latency part within ${SECONDS} s: give it more seconds`);
   progress(`latency: ${lat.kit.length} calls each; kit p50 ${pct(lat.kit, 50).toFixed(3)} ms p99 ${pct(lat.kit, 99).toFixed(3)} ms, bare p50 ${pct(lat.bare, 50).toFixed(3)} ms p99 ${pct(lat.bare, 99).toFixed(3)} ms`);
 
   const thr = { kit: { calls: 0, ms: 0 }, bare: { calls: 0, ms: 0 } };
@@ -154,9 +150,9 @@ async function main(): Promise<void> {
   await kit.stop();
   await bare.stop();
 
-  console.log(`bench tool-call-p50: ${(pct(lat.kit, 50) / pct(lat.bare, 50)).toFixed(2)}x (target <= 1.15x)`);
+  console.log(`bench tool-call-p50: ${(pct(lat.kit, 50) / pct(lat.bare, 50)).toFixed(2)}x (target <= 1.1x)`);
   console.log(`bench tool-call-p99: ${(pct(lat.kit, 99) / pct(lat.bare, 99)).toFixed(2)}x (no target; reported)`);
-  console.log(`bench tool-call-throughput: ${(rate(thr.kit) / rate(thr.bare)).toFixed(2)}x (target >= 0.85x)`);
+  console.log(`bench tool-call-throughput: ${(rate(thr.kit) / rate(thr.bare)).toFixed(2)}x (target >= 0.9x)`);
 }
 
 await main();

@@ -1,12 +1,10 @@
 /**
  * Tool verification: an MCP handshake and tools/list against the running server with the SDK's
- * own Client over Streamable HTTP, as the operator's service identity, compared with the
- * declared tools. A server that cannot be reached is reported as such, never as verified.
+ * own Client over Streamable HTTP (mcp-tools-client.ts), as the operator's service identity,
+ * compared with the declared tools. A server that cannot be reached is reported as such, never
+ * as verified.
  */
-import { lookup, resolve4, resolve6 } from "node:dns/promises";
-import { isIP } from "node:net";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { listServerTools, ProtocolFailure, ServerUnauthorized, ServerUnreachable } from "./mcp-tools-client.js";
 
 export type VerificationOutcome =
   /** tools/list matches spec.tools exactly. */
@@ -47,83 +45,11 @@ export function compareTools(declared: readonly string[], discovered: readonly s
   return [...new Set([...declared, ...discovered])].sort().map((name) => ({ name, declared: d.has(name), discovered: s.has(name) }));
 }
 
-const CONNECTION_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_SOCKET"]);
-
-function connectionCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && CONNECTION_CODES.has(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  const msg = (err as Error)?.message ?? "";
-  if (/fetch failed|timed? ?out|aborted/i.test(msg)) return "no answer";
-  return undefined;
-}
-
-/**
- * Why `host` does not resolve, or undefined if it does. DNS names go through c-ares (the DNS
- * server, asynchronously): getaddrinfo runs on libuv's four threads and, with a cluster's
- * search domains, takes about a second per miss — a fleet of unreachable servers queued behind
- * it for minutes. Single-label names (localhost, /etc/hosts entries) use the system resolver.
- */
-async function unresolvable(host: string): Promise<string | undefined> {
-  const name = host.replace(/^\[|\]$/g, "");
-  if (isIP(name)) return undefined;
-  const code = (err: unknown) => (err as { code?: string }).code ?? "DNS error";
-  if (!name.includes(".")) {
-    try {
-      await lookup(name);
-      return undefined;
-    } catch (err) {
-      return code(err);
-    }
-  }
-  // A first; AAAA only when the name exists without an A record (or A failed otherwise): a
-  // name that does not exist (NXDOMAIN, ENOTFOUND) has no AAAA either, and a fleet of servers
-  // not resolvable from here costs one query each, not two.
-  let firstError: string | undefined;
-  try {
-    if ((await resolve4(name)).length > 0) return undefined;
-  } catch (err) {
-    firstError = code(err);
-    if (firstError === "ENOTFOUND") return firstError;
-  }
-  try {
-    if ((await resolve6(name)).length > 0) return undefined;
-  } catch (err) {
-    return firstError ?? code(err);
-  }
-  return firstError ?? "ENODATA";
-}
-
 export async function verifyTools(options: VerifyOptions): Promise<VerificationResult> {
-  const url = new URL(options.url);
-  // Resolve first: the common case in a cluster without the server's DNS or route is answered
-  // without minting a token or opening a session.
-  const unresolved = await unresolvable(url.hostname);
-  if (unresolved) return { outcome: "Unreachable", message: `cannot reach ${options.url}: ${url.hostname} does not resolve (${unresolved})` };
-  const token = await options.token?.();
-  const transport = new StreamableHTTPClientTransport(url, {
-    requestInit: token ? { headers: { Authorization: `Bearer ${token}` } } : {},
-  });
-  const client = new Client({ name: "toolfleet-operator", version: "0.1.0" }, { capabilities: {} });
-  const requestOptions = { timeout: options.timeoutMs, signal: AbortSignal.timeout(options.timeoutMs * 2) };
   try {
-    await client.connect(transport, requestOptions);
-    const discovered: string[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await client.listTools(cursor ? { cursor } : {}, requestOptions);
-      discovered.push(...page.tools.map((t) => t.name));
-      cursor = page.nextCursor;
-    } while (cursor);
-    const info = client.getServerVersion();
-    const serverInfo = {
-      name: (info?.name ?? "").slice(0, 256),
-      version: (info?.version ?? "").slice(0, 256),
-      protocolVersion: (transport.protocolVersion ?? "").slice(0, 64),
-    };
+    const listed = await listServerTools({ url: options.url, ...(options.token ? { token: options.token } : {}), timeoutMs: options.timeoutMs });
+    const discovered = listed.tools.map((t) => t.name);
+    const serverInfo = { ...listed.serverInfo, protocolVersion: listed.protocolVersion };
     const tools = compareTools(options.declared, discovered);
     const missing = tools.filter((t) => t.declared && !t.discovered).map((t) => t.name);
     const undeclared = tools.filter((t) => !t.declared && t.discovered).map((t) => t.name);
@@ -136,14 +62,11 @@ export async function verifyTools(options: VerifyOptions): Promise<VerificationR
     ].filter(Boolean);
     return { outcome: "Mismatch", message: `tools/list differs from spec.tools (${parts.join("; ")})`, tools, serverInfo };
   } catch (err) {
-    if (err instanceof StreamableHTTPError && (err.code === 401 || err.code === 403)) {
-      return { outcome: "Unauthorized", message: `${options.url} refused the operator's identity (HTTP ${err.code}): let the verifier service account in` };
+    if (err instanceof ServerUnauthorized) {
+      return { outcome: "Unauthorized", message: `${options.url} refused the operator's identity (HTTP ${err.status}): let the verifier service account in` };
     }
-    const code = connectionCode(err);
-    if (code) return { outcome: "Unreachable", message: `cannot reach ${options.url} (${code})` };
-    const detail = (err as Error).message.replace(/\s+/g, " ").slice(0, 300);
+    if (err instanceof ServerUnreachable) return { outcome: "Unreachable", message: err.message };
+    const detail = err instanceof ProtocolFailure ? err.detail : (err as Error).message.replace(/\s+/g, " ").slice(0, 300);
     return { outcome: "HandshakeFailed", message: `MCP handshake with ${options.url} failed: ${detail}` };
-  } finally {
-    await client.close().catch(() => {});
   }
 }

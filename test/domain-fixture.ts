@@ -11,6 +11,7 @@ import { TestIssuer } from "../auth/test/token-issuer.js";
 import { MemoryAuditSink, createLogger, type DomainServer, type RunningServer } from "../servers/kit/index.js";
 import { PolicyVolume } from "../servers/kit/test/fixture.js";
 import { DEFAULT_VERIFIER, policyFromMcpServer, readSample, type DomainServerName } from "../local/domain-servers.js";
+import { connectManual, isQuestion, type ToolAnswer as RevisionAnswer } from "./mcp-clients.js";
 
 export interface DomainHarness {
   name: DomainServerName;
@@ -113,3 +114,55 @@ export async function connectAs(h: DomainHarness, token: string, answer?: Answer
 
 /** The tool names of the sample McpServer, which the operator checks tools/list against. */
 export const declaredTools = (name: DomainServerName) => readSample(name).spec.tools.map((t) => t.name);
+
+/** What each attempt on a 2026-07-28 confirmation got, in the order they were made. */
+export interface ConfirmationAttempts {
+  /** The person was asked this. */
+  message: string;
+  /** Another caller sent the owner's answer. */
+  stolen: RevisionAnswer;
+  /** The owner carried the answer over to other arguments. */
+  altered: RevisionAnswer;
+  /** The owner stretched the state's expiry (the seal no longer holds). */
+  forged: RevisionAnswer;
+  /** The owner's genuine answer: the tool runs. */
+  accepted: RevisionAnswer;
+  /** The same answer once more. */
+  replayed: RevisionAnswer;
+}
+
+/**
+ * Asks for a 2026 confirmation of `tool(args)` as `owner` and tries everything an attacker
+ * would with the answer before and after using it genuinely once. Only `accepted` may run.
+ */
+export async function attackConfirmation(
+  h: DomainHarness,
+  options: { tool: string; args: Record<string, unknown>; otherArgs: Record<string, unknown>; owner: string; thief: string },
+): Promise<ConfirmationAttempts> {
+  const owner = await connectManual(h.mcpUrl, options.owner);
+  const thief = await connectManual(h.mcpUrl, options.thief);
+  try {
+    const question = await owner.ask(options.tool, options.args);
+    if (!isQuestion(question)) throw new Error(`expected ${options.tool} to ask for a confirmation, got: ${question.text}`);
+    const [body, mac] = question.requestState.split(".") as [string, string];
+    const claim = JSON.parse(Buffer.from(body, "base64url").toString()) as Record<string, unknown>;
+    const stretched = `${Buffer.from(JSON.stringify({ ...claim, e: Date.now() + 86_400_000 })).toString("base64url")}.${mac}`;
+    const stolen = await thief.answer(options.tool, options.args, "accept", question.requestState);
+    const altered = await owner.answer(options.tool, options.otherArgs, "accept", question.requestState);
+    const forged = await owner.answer(options.tool, options.args, "accept", stretched);
+    const accepted = await owner.answer(options.tool, options.args, "accept", question.requestState);
+    const replayed = await owner.answer(options.tool, options.args, "accept", question.requestState);
+    return { message: question.message, stolen, altered, forged, accepted, replayed };
+  } finally {
+    await owner.close();
+    await thief.close();
+  }
+}
+
+/** The texts a refused 2026 confirmation answers with, by attempt. */
+export const REFUSED = {
+  stolen: /^Not run: \w+ was not run: its confirmation is not valid: the confirmation was given to another caller\.$/,
+  altered: /^Not run: \w+ was not run: its confirmation is not valid: the confirmation was for another tool or other arguments\.$/,
+  forged: /^Not run: \w+ was not run: its confirmation is not valid: the confirmation's state was not issued by this server or was altered\.$/,
+  replayed: /^Not run: \w+ was not run: its confirmation is not valid: the confirmation was already used\.$/,
+};

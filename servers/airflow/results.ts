@@ -1,6 +1,6 @@
 // How Airflow's answers and failures read in a tool result: text tables for people, the same
 // records as structured content for programs, every failure named by its cause.
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { errorResult, textResult, textTable } from "../kit/index.js";
 import { AirflowError, type AirflowErrorKind, type Dag, type DagRun, type TaskInstance } from "./client.js";
 import type { RunDiagnosis } from "./diagnose.js";

@@ -18,13 +18,13 @@ export interface AuditRecord {
   /** Why it was allowed or denied, or why it did not run. */
   reason: string;
   outcome: CallOutcome;
-  /** For sensitive tools: accept, decline, cancel, timeout, unsupported or error. */
+  /** For sensitive tools: accept, decline, cancel, timeout, unsupported, error, or invalid (a forged, altered, replayed, expired or another caller's answer). */
   elicitation?: ElicitationOutcome;
   durationMs: number;
   argsSha256: string;
 }
 
-export type ElicitationOutcome = "accept" | "decline" | "cancel" | "timeout" | "unsupported" | "error";
+export type ElicitationOutcome = "accept" | "decline" | "cancel" | "timeout" | "unsupported" | "error" | "invalid";
 
 export interface AuditSink {
   write(record: AuditRecord): void;

@@ -1,15 +1,18 @@
 /**
  * One tools/call, start to end: decide (the shared policy module), confirm with a person if
  * the tool is sensitive, validate, run, then count and audit whatever happened. Every path
- * out of here — denied, declined, invalid, failed, succeeded — is audited exactly once.
+ * out of here — denied, declined, invalid, failed, succeeded — is audited exactly once. The
+ * one answer that is not an end is a 2026 client being asked to confirm (input-required): the
+ * call ends, and is audited, when the client sends it again with the person's answer.
  */
 import { performance } from "node:perf_hooks";
-import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { ErrorCode, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, InputRequiredResult } from "@modelcontextprotocol/server";
 import type { ToolSpec } from "../../crds/index.js";
 import { callerName, decideToolAccess, type Caller } from "../../policy/index.js";
+import { callerKey } from "./caller.js";
 import { argsDigest, type AuditSink, type CallOutcome, type ElicitationOutcome } from "./audit.js";
 import type { CatalogEntry, EffectivePolicy, ToolCatalog } from "./catalog.js";
+import type { ConfirmStep, Confirmation } from "./confirmation.js";
 import type { Logger } from "./logger.js";
 import type { KitMetrics } from "./metrics.js";
 import { ToolDenied, type ToolContext, type ToolOutput } from "./tool.js";
@@ -29,9 +32,8 @@ export interface CallRequest {
   args: unknown;
   sessionId: string | undefined;
   signal: AbortSignal;
-  server: Server;
-  /** Asks the person to confirm, on this call's own stream (a request related to the call). */
-  ask: (message: string, options: { timeout: number; signal: AbortSignal }) => Promise<{ action: "accept" | "decline" | "cancel" }>;
+  /** How this call's protocol revision asks a person (confirmation.ts). */
+  confirmation: Confirmation;
 }
 
 interface Verdict {
@@ -42,14 +44,20 @@ interface Verdict {
   result: CallToolResult;
 }
 
+/** The call is not over: the client must ask the person and call again. */
+interface Asking {
+  asking: InputRequiredResult;
+}
+
 const text = (t: string, isError = false): CallToolResult => ({ content: [{ type: "text", text: t }], ...(isError ? { isError } : {}) });
 
-export async function callTool(deps: CallDependencies, effective: EffectivePolicy, req: CallRequest): Promise<CallToolResult> {
+export async function callTool(deps: CallDependencies, effective: EffectivePolicy, req: CallRequest): Promise<CallToolResult | InputRequiredResult> {
   const started = performance.now();
   deps.metrics.callerSeen(req.caller);
   const entry = deps.catalog.entries.get(req.tool);
   const spec = effective.tools.get(req.tool);
   const verdict = await decideAndRun(deps, effective, req, entry, spec);
+  if ("asking" in verdict) return verdict.asking;
   const seconds = (performance.now() - started) / 1000;
   // An unknown name is the caller's free text: keep it out of metric labels.
   const label = entry ? req.tool : "(unknown)";
@@ -77,7 +85,7 @@ async function decideAndRun(
   req: CallRequest,
   entry: CatalogEntry | undefined,
   spec: ToolSpec | undefined,
-): Promise<Verdict> {
+): Promise<Verdict | Asking> {
   const decision = decideToolAccess(effective.policy, req.caller, req.tool);
   if (!decision.allowed || !entry || !spec) {
     const reason = decision.allowed ? `tool ${req.tool} is not implemented by this server` : decision.reason;
@@ -91,15 +99,16 @@ async function decideAndRun(
   const args = parsed.data;
   let elicitation: ElicitationOutcome | undefined;
   if (spec.sensitive) {
-    const asked = await confirmWithPerson(deps, req, entry, args);
-    if (typeof asked === "object") {
+    const asked = await confirmWithPerson(req, entry, args);
+    if ("ask" in asked) return { asking: asked.ask };
+    if ("failed" in asked) {
       const reason = `could not prepare the confirmation: ${asked.failed}`;
       return { decision: "allow", reason, outcome: "error", result: text(`Not run: ${req.tool} ${reason}`, true) };
     }
-    elicitation = asked;
+    elicitation = asked.answer;
     deps.metrics.elicited(req.tool, elicitation);
     if (elicitation !== "accept") {
-      const why = NOT_CONFIRMED[elicitation];
+      const why = asked.detail ? `${NOT_CONFIRMED[elicitation]}: ${asked.detail}` : NOT_CONFIRMED[elicitation];
       return { decision: "allow", reason: why, outcome: "declined", elicitation, result: text(`Not run: ${req.tool} ${why}.`, true) };
     }
   }
@@ -132,28 +141,16 @@ const NOT_CONFIRMED: Record<Exclude<ElicitationOutcome, "accept">, string> = {
   timeout: "was not confirmed in time",
   unsupported: "needs a person to confirm it, and this client cannot ask (it does not support elicitation)",
   error: "could not be confirmed: asking the person failed",
+  invalid: "was not run: its confirmation is not valid",
 };
 
-/** The person's answer, or why the message to show them could not be prepared. */
-async function confirmWithPerson(deps: CallDependencies, req: CallRequest, entry: CatalogEntry, args: Record<string, unknown>): Promise<ElicitationOutcome | { failed: string }> {
-  const capabilities = req.server.getClientCapabilities()?.elicitation;
-  // `elicitation: {}` predates modes and means form; a URL-only client cannot show a form.
+/** The person's answer, the question to send back (2026), or why it could not be asked. */
+async function confirmWithPerson(req: CallRequest, entry: CatalogEntry, args: Record<string, unknown>): Promise<ConfirmStep> {
   // Checked first, so a client that cannot ask costs the backend no look-up.
-  if (!capabilities || (capabilities.url !== undefined && capabilities.form === undefined)) return "unsupported";
-  let message: string;
-  try {
-    message = entry.tool.confirm ? await entry.tool.confirm(args as never, { caller: req.caller, signal: req.signal }) : `Run ${req.tool} with ${JSON.stringify(args)}?`;
-  } catch (err) {
-    return { failed: err instanceof Error ? err.message : String(err) };
-  }
-  try {
-    const answer = await req.ask(message, { timeout: deps.elicitationTimeoutMs, signal: req.signal });
-    return answer.action;
-  } catch (err) {
-    if (err instanceof McpError && err.code === ErrorCode.RequestTimeout) return "timeout";
-    deps.logger.warn("confirmation request failed", { tool: req.tool, error: err as Error });
-    return "error";
-  }
+  if (!req.confirmation.supported) return { answer: "unsupported" };
+  const message = async () =>
+    entry.tool.confirm ? await entry.tool.confirm(args as never, { caller: req.caller, signal: req.signal }) : `Run ${req.tool} with ${JSON.stringify(args)}?`;
+  return req.confirmation.confirm(req.tool, args, callerKey(req.caller), message);
 }
 
 function toResult(output: ToolOutput): CallToolResult {

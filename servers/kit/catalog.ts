@@ -4,7 +4,7 @@
  * (sensitive in either means sensitive, read-only needs both). Tool descriptors for tools/list
  * are computed once, not on every list.
  */
-import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { Tool } from "@modelcontextprotocol/server";
 import { z } from "zod";
 import type { ToolSpec } from "../../crds/index.js";
 import type { ServerPolicy } from "../../policy/index.js";

@@ -44,6 +44,9 @@ const Env = z.object({
   TOOLFLEET_ALLOWED_ORIGINS: list,
   TOOLFLEET_ELICITATION_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULTS.elicitationTimeoutMs),
   TOOLFLEET_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(DEFAULTS.bodyLimitBytes),
+  TOOLFLEET_MAX_SESSIONS_PER_CALLER: z.coerce.number().int().positive().default(DEFAULTS.maxSessionsPerCaller),
+  TOOLFLEET_REPLICA_KEY: z.string().min(32, "at least 32 bytes, the same in every replica").optional(),
+  TOOLFLEET_REPLICA_URL: url.optional(),
 });
 
 export class KitConfigError extends Error {
@@ -87,6 +90,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): KitOptions
     allowedOrigins: e.TOOLFLEET_ALLOWED_ORIGINS ?? [],
     elicitationTimeoutMs: e.TOOLFLEET_ELICITATION_TIMEOUT_MS,
     bodyLimitBytes: e.TOOLFLEET_BODY_LIMIT_BYTES,
+    maxSessionsPerCaller: e.TOOLFLEET_MAX_SESSIONS_PER_CALLER,
+    ...(e.TOOLFLEET_REPLICA_KEY ? { replicaKey: e.TOOLFLEET_REPLICA_KEY } : {}),
+    ...(e.TOOLFLEET_REPLICA_URL ? { replicaUrl: e.TOOLFLEET_REPLICA_URL } : {}),
     audit: stdoutAuditSink,
   };
 }

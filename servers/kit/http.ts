@@ -1,28 +1,37 @@
 /**
  * The HTTP face of a kit server: the MCP endpoint behind Origin validation, a body limit,
  * authentication and the server-level access decision; health, readiness, metrics and the
- * RFC 9728 protected-resource metadata beside it.
+ * RFC 9728 protected-resource metadata beside it. Both protocol revisions share the endpoint:
+ * a request carrying the 2026-07-28 `_meta` envelope goes to the SDK's per-request handler,
+ * anything else to the 2025-11-25 sessions. A request that only the replica which issued its
+ * session or its confirmation can serve is forwarded there first.
  */
 import express, { type Express, type NextFunction, type Request, type Response } from "express";
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { isInitializeRequest, isLegacyRequest, type McpHttpHandler } from "@modelcontextprotocol/server";
 import { bearerChallenge, insufficientScopeChallenge, type Authenticator } from "../../auth/index.js";
 import { decideServerAccess } from "../../policy/index.js";
+import { authInfoFor, callerKey } from "./caller.js";
 import type { EffectivePolicy } from "./catalog.js";
+import { confirmationReplica } from "./confirmation.js";
 import type { Logger } from "./logger.js";
 import type { KitMetrics } from "./metrics.js";
-import { authInfoFor, callerKey, type SessionRegistry } from "./sessions.js";
+import { FORWARDED_HEADER, forwardToReplica, sessionReplica, type ReplicaSeal } from "./replicas.js";
+import type { SessionRegistry } from "./sessions.js";
+import { toWebRequest, writeWebResponse } from "./web.js";
 
 export interface HttpDependencies {
   name: string;
   publicUrl: string;
   allowedOrigins: ReadonlySet<string>;
   bodyLimitBytes: number;
-  maxSessions: number;
   issuers: string[];
   policy: () => EffectivePolicy | undefined;
   policyError: () => string | undefined;
   authenticator: (resource: string) => Authenticator;
   sessions: SessionRegistry;
+  /** The SDK's 2026-07-28 handler (legacy traffic is the sessions' business). */
+  modern: McpHttpHandler;
+  seal: ReplicaSeal;
   metrics: KitMetrics;
   logger: Logger;
   draining: () => boolean;
@@ -114,21 +123,47 @@ async function serveMcp(deps: HttpDependencies, effective: EffectivePolicy, req:
     return rpcError(res, 403, `forbidden: ${access.reason}`);
   }
   const token = (req.headers.authorization as string).slice(7).trim();
-  const withAuth = Object.assign(req, { auth: authInfoFor(auth.caller, token, auth.expiresAt) });
+  const authInfo = authInfoFor(auth.caller, token, auth.expiresAt);
 
+  // Counted here, forwarded or not: a replica drains what it forwards as well as what it serves.
   if (req.method === "POST") deps.sessions.track(res);
+  const issuer = issuingReplica(deps.seal, req);
+  if (issuer !== undefined && !deps.seal.isSelf(issuer) && issuer !== "") {
+    // A second hop would mean the replicas disagree on who they are: refuse rather than loop.
+    if (req.headers[FORWARDED_HEADER] !== undefined) return rpcError(res, 503, "forwarded to a replica that does not hold this session or confirmation");
+    return forwardToReplica(issuer, req, res, deps.seal.self ?? "");
+  }
+
+  const request = toWebRequest(req, res);
+  const parsedBody: unknown = req.method === "POST" ? req.body : undefined;
   const sessionId = req.headers["mcp-session-id"];
   if (typeof sessionId === "string") {
     const session = deps.sessions.get(sessionId);
     if (!session) return rpcError(res, 404, "session not found; initialize a new one", -32001);
     if (session.owner !== callerKey(auth.caller)) return rpcError(res, 403, "forbidden: this session belongs to another caller");
     session.lastSeen = Date.now();
-    return session.transport.handleRequest(withAuth, res, req.body);
+    return writeWebResponse(await session.transport.handleRequest(request, { parsedBody, authInfo }), res);
   }
-  if (req.method !== "POST" || !isInitializeRequest(req.body)) {
-    return rpcError(res, 400, "bad request: send initialize first, then the Mcp-Session-Id it returns", -32600);
+  if (!(await isLegacyRequest(request, parsedBody, { maxRequestBodySize: deps.bodyLimitBytes }))) {
+    return writeWebResponse(await deps.modern.fetch(request, { authInfo, parsedBody }), res);
   }
-  if (deps.sessions.size >= deps.maxSessions) return rpcError(res, 503, "too many open sessions; try again later");
-  const session = await deps.sessions.open(auth.caller);
-  await session.transport.handleRequest(withAuth, res, req.body);
+  if (req.method !== "POST" || !isInitializeRequest(parsedBody)) {
+    return rpcError(res, 400, "bad request: send initialize first, then the Mcp-Session-Id it returns (or speak 2026-07-28, which needs no session)", -32600);
+  }
+  const refusal = deps.sessions.refusal(auth.caller);
+  if (refusal) return rpcError(res, refusal.status, refusal.message);
+  await writeWebResponse(await deps.sessions.initialize(auth.caller, request, parsedBody, authInfo), res);
+}
+
+/**
+ * The replica that issued this request's session (2025) or the confirmation it answers (2026),
+ * from their seal; undefined when neither is present or the seal does not hold (the request
+ * is then served here, and refused here).
+ */
+function issuingReplica(seal: ReplicaSeal, req: Request): string | undefined {
+  const sessionId = req.headers["mcp-session-id"];
+  if (typeof sessionId === "string") return sessionReplica(seal, sessionId);
+  const body = req.body as { params?: { requestState?: unknown } } | undefined;
+  const state = req.method === "POST" && typeof body === "object" && body !== null ? body.params?.requestState : undefined;
+  return typeof state === "string" ? confirmationReplica(seal, state) : undefined;
 }

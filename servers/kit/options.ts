@@ -25,6 +25,18 @@ export interface KitOptions {
   elicitationTimeoutMs: number;
   sessionIdleMs: number;
   maxSessions: number;
+  /** 2025-11-25 sessions one caller may hold at once (2026-07-28 clients hold none). */
+  maxSessionsPerCaller: number;
+  /**
+   * The key every replica of this server shares (at least 32 bytes), sealing session ids and
+   * confirmation states so any replica can check them. Unset: a random key, one replica only.
+   */
+  replicaKey?: string;
+  /**
+   * This replica's own address as the other replicas reach it (e.g. http://<pod IP>:8080): where
+   * they forward the requests of a session or confirmation it issued. Unset: one replica only.
+   */
+  replicaUrl?: string;
   activeUserWindowMs: number;
   policyPollMs: number;
   shutdownGraceMs: number;
@@ -42,6 +54,7 @@ export const DEFAULTS = {
   elicitationTimeoutMs: 5 * 60_000,
   sessionIdleMs: 30 * 60_000,
   maxSessions: 1000,
+  maxSessionsPerCaller: 20,
   activeUserWindowMs: 15 * 60_000,
   policyPollMs: 2000,
   shutdownGraceMs: 10_000,

@@ -3,6 +3,7 @@
  * (from the environment unless given) and returns a handle to stop it gracefully.
  */
 import { createServer, type Server as HttpServer } from "node:http";
+import { createMcpHandler } from "@modelcontextprotocol/server";
 import type { AddressInfo } from "node:net";
 import { createAuthenticator, type Authenticator } from "../../auth/index.js";
 import { stdoutAuditSink } from "./audit.js";
@@ -13,6 +14,9 @@ import { createLogger } from "./logger.js";
 import { KitMetrics } from "./metrics.js";
 import { DEFAULTS, type KitOptions } from "./options.js";
 import { PolicyStore } from "./policy-store.js";
+import { SpentAnswers } from "./confirmation.js";
+import { createProtocolServer, type ProtocolDependencies } from "./protocol-server.js";
+import { ReplicaSeal } from "./replicas.js";
 import { SessionRegistry } from "./sessions.js";
 import type { DomainServerDefinition, DomainTool } from "./tool.js";
 
@@ -52,7 +56,8 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
   let effective: EffectivePolicy | undefined;
   let draining = false;
 
-  const sessions = new SessionRegistry({
+  const seal = new ReplicaSeal(options.replicaKey, options.replicaUrl?.replace(/\/+$/, ""));
+  const protocol: ProtocolDependencies = {
     serverName: definition.name,
     version: definition.version,
     ...(definition.instructions ? { instructions: definition.instructions } : {}),
@@ -62,6 +67,13 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
     logger,
     elicitationTimeoutMs: options.elicitationTimeoutMs,
     policy: () => effective,
+    confirmations: { seal, spent: new SpentAnswers(), ttlMs: options.elicitationTimeoutMs },
+  };
+  const sessions = new SessionRegistry(protocol, seal, { maxSessions: options.maxSessions, maxSessionsPerCaller: options.maxSessionsPerCaller });
+  const modern = createMcpHandler(() => createProtocolServer(protocol, "modern"), {
+    legacy: "reject",
+    maxRequestBodySize: options.bodyLimitBytes,
+    onerror: (err) => logger.debug("2026-07-28 request refused", { error: err }),
   });
   const store = new PolicyStore({
     path: options.policyFile,
@@ -73,6 +85,7 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
       if (effective.missing.length) logger.warn("declared tools this server does not implement", { tools: effective.missing });
       if (effective.undeclared.length) logger.warn("implemented tools the policy does not declare: nobody may call them", { tools: effective.undeclared });
       sessions.toolsChanged();
+      modern.notify.toolsChanged();
     },
     onInvalid: () => metrics.policyLoad("invalid"),
   });
@@ -101,12 +114,13 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
     publicUrl: options.publicUrl.replace(/\/+$/, ""),
     allowedOrigins: new Set([publicOrigin, ...options.allowedOrigins]),
     bodyLimitBytes: options.bodyLimitBytes,
-    maxSessions: options.maxSessions,
     issuers: options.auth.users ? [options.auth.users.issuer] : [],
     policy: () => effective,
     policyError: () => store.lastError,
     authenticator: authenticatorFor,
     sessions,
+    modern,
+    seal,
     metrics,
     logger,
     draining: () => draining,
@@ -138,6 +152,7 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
         store.stop();
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         await sessions.drain(options.shutdownGraceMs);
+        await modern.close();
         http.closeIdleConnections();
         const force = setTimeout(() => http.closeAllConnections(), 1000);
         await closed;

@@ -1,54 +1,50 @@
 /**
- * MCP sessions: one SDK Server and Streamable HTTP transport per session (the SDK's model; a
- * sensitive tool's confirmation travels on its session). A session belongs to the caller that
- * opened it, is closed after a spell of idleness, and all are closed on shutdown.
+ * 2025-11-25 sessions: one SDK Server and Streamable HTTP transport per session (that revision's
+ * model; a sensitive tool's confirmation travels on its session). A session belongs to the
+ * caller that opened it, who may hold only so many at once; it is closed after a spell of
+ * idleness, and all are closed on shutdown. Its id is sealed and names this replica, so any
+ * other replica forwards the session's requests here (replicas.ts).
  */
-import { randomUUID } from "node:crypto";
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import { CallToolRequestSchema, ElicitResultSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { callerName, isVerifier, visibleTools, type Caller } from "../../policy/index.js";
-import { callTool, type CallDependencies } from "./calls.js";
-import type { EffectivePolicy } from "./catalog.js";
+import { WebStandardStreamableHTTPServerTransport, type AuthInfo, type Server } from "@modelcontextprotocol/server";
+import { callerKey } from "./caller.js";
+import { createProtocolServer, type ProtocolDependencies } from "./protocol-server.js";
+import { newSessionId, type ReplicaSeal } from "./replicas.js";
+import type { Caller } from "../../policy/index.js";
 
 export interface Session {
-  transport: StreamableHTTPServerTransport;
+  transport: WebStandardStreamableHTTPServerTransport;
   server: Server;
-  /** `kind:name` of the caller that opened it; nobody else may use it. */
+  /** `callerKey` of the caller that opened it; nobody else may use it. */
   owner: string;
   lastSeen: number;
 }
 
-export interface SessionDependencies extends CallDependencies {
-  version: string;
-  instructions?: string;
-  policy: () => EffectivePolicy | undefined;
+export interface SessionLimits {
+  maxSessions: number;
+  maxSessionsPerCaller: number;
 }
 
-export const callerKey = (caller: Caller) => `${caller.kind}:${callerName(caller)}`;
-
-/** The authenticated caller rides to the SDK handlers in AuthInfo.extra. */
-export function authInfoFor(caller: Caller, token: string, expiresAt: number): AuthInfo {
-  return { token, clientId: callerName(caller), scopes: [], expiresAt, extra: { caller } };
-}
-
-function callerOf(authInfo: AuthInfo | undefined): Caller {
-  const caller = authInfo?.extra?.caller as Caller | undefined;
-  // The HTTP layer authenticates every request before the SDK sees it; this cannot happen.
-  if (!caller) throw new Error("request reached the MCP server unauthenticated");
-  return caller;
+/** Why a new session was refused: the HTTP status and the message the client gets. */
+export interface SessionRefusal {
+  status: number;
+  message: string;
 }
 
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
+  /** Every session not yet closed, initialized or not: what the limits count. */
+  private readonly open = new Set<Session>();
   private inflight = 0;
   private idle?: () => void;
 
-  constructor(private readonly deps: SessionDependencies) {}
+  constructor(
+    private readonly deps: ProtocolDependencies,
+    private readonly seal: ReplicaSeal,
+    private readonly limits: SessionLimits,
+  ) {}
 
   get size(): number {
-    return this.sessions.size;
+    return this.open.size;
   }
   get requestsInFlight(): number {
     return this.inflight;
@@ -69,24 +65,40 @@ export class SessionRegistry {
     return this.sessions.get(id);
   }
 
-  /** A new, not yet initialized session; it is registered once the SDK assigns its id. */
-  async open(owner: Caller): Promise<Session> {
-    const server = this.createServer();
+  /** Whether `caller` may open one more session, and if not, why. */
+  refusal(caller: Caller): SessionRefusal | undefined {
+    if (this.open.size >= this.limits.maxSessions) return { status: 503, message: "too many open sessions on this server; try again later" };
+    const owner = callerKey(caller);
+    let held = 0;
+    for (const s of this.open) if (s.owner === owner) held++;
+    if (held >= this.limits.maxSessionsPerCaller) {
+      return {
+        status: 429,
+        message: `too many open sessions for ${owner}: ${held} of at most ${this.limits.maxSessionsPerCaller}; close one (DELETE with its Mcp-Session-Id) or let an idle one expire`,
+      };
+    }
+    return undefined;
+  }
+
+  /** Serves an initialize on a new session; the session stays only if the SDK initialized it. */
+  async initialize(owner: Caller, request: Request, parsedBody: unknown, authInfo: AuthInfo): Promise<Response> {
+    const server = createProtocolServer(this.deps, "legacy");
     const session: Session = {
       server,
       owner: callerKey(owner),
       lastSeen: Date.now(),
-      transport: new StreamableHTTPServerTransport({
-        sessionIdGenerator: randomUUID,
+      transport: new WebStandardStreamableHTTPServerTransport({
+        sessionIdGenerator: () => newSessionId(this.seal),
         onsessioninitialized: (id) => void this.sessions.set(id, session),
-        onsessionclosed: (id) => void this.sessions.delete(id),
+        onsessionclosed: (id) => this.forget(id, session),
       }),
     };
-    session.transport.onclose = () => {
-      if (session.transport.sessionId) this.sessions.delete(session.transport.sessionId);
-    };
+    session.transport.onclose = () => this.forget(session.transport.sessionId, session);
+    this.open.add(session);
     await server.connect(session.transport);
-    return session;
+    const response = await session.transport.handleRequest(request, { parsedBody, authInfo });
+    if (!session.transport.sessionId) await this.close(session);
+    return response;
   }
 
   /** Tells every session its tool list may have changed (after a policy reload). */
@@ -96,7 +108,7 @@ export class SessionRegistry {
 
   closeIdle(idleMs: number): void {
     const cutoff = Date.now() - idleMs;
-    for (const s of this.sessions.values()) if (s.lastSeen < cutoff) void s.transport.close();
+    for (const s of this.open) if (s.lastSeen < cutoff) void this.close(s);
   }
 
   /** Closes every session once no request is running, or after `graceMs`. */
@@ -110,38 +122,16 @@ export class SessionRegistry {
         };
       });
     }
-    await Promise.all([...this.sessions.values()].map((s) => s.transport.close().catch(() => {})));
-    this.sessions.clear();
+    await Promise.all([...this.open].map((s) => this.close(s)));
   }
 
-  private createServer(): Server {
-    const { deps } = this;
-    const server = new Server(
-      { name: deps.serverName, version: deps.version },
-      { capabilities: { tools: { listChanged: true } }, ...(deps.instructions ? { instructions: deps.instructions } : {}) },
-    );
-    server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
-      const effective = deps.policy();
-      if (!effective) return { tools: [] };
-      const caller = callerOf(extra.authInfo);
-      // The verifier sees every implemented tool, declared or not: that is what it checks.
-      if (isVerifier(effective.policy, caller)) return { tools: deps.catalog.allDescriptors() };
-      return { tools: visibleTools(effective.policy, caller).map((t) => deps.catalog.entries.get(t.name)!.descriptor) };
-    });
-    server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-      const effective = deps.policy();
-      if (!effective) throw new Error("no policy loaded");
-      return callTool(deps, effective, {
-          caller: callerOf(extra.authInfo),
-          tool: request.params.name,
-          args: request.params.arguments,
-          sessionId: extra.sessionId,
-          signal: extra.signal,
-          server,
-          ask: (message, options) =>
-          extra.sendRequest({ method: "elicitation/create", params: { message, requestedSchema: { type: "object", properties: {} } } }, ElicitResultSchema, options),
-      });
-    });
-    return server;
+  private async close(session: Session): Promise<void> {
+    this.forget(session.transport.sessionId, session);
+    await session.transport.close().catch(() => {});
+  }
+
+  private forget(id: string | undefined, session: Session): void {
+    if (id !== undefined) this.sessions.delete(id);
+    this.open.delete(session);
   }
 }

@@ -3,7 +3,7 @@
  * confirmation text for sensitive tools, and a handler. The handler gets the caller, a logger,
  * the request's abort signal and `authorize` for rules that depend on the data.
  */
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import type { Caller } from "../../policy/index.js";
 import type { Logger } from "./logger.js";

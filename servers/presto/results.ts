@@ -1,6 +1,6 @@
 // How Presto answers and failures read in a tool result: a text table for people, columns
 // and rows for programs, and every failure named by its cause.
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { errorResult, textResult, textTable } from "../kit/index.js";
 import type { QueryResult, QueryStatus } from "./client.js";
 import { PrestoError, type PrestoErrorKind } from "./errors.js";

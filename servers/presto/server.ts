@@ -2,7 +2,7 @@
 // and a query's status, all as the calling person; cancelling a query needs their confirmation.
 import { z } from "zod";
 import { callerName, type Caller } from "../../policy/index.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { createDomainServer, explainingFailures, textResult, textTable, type DomainServer } from "../kit/index.js";
 import { PrestoClient, type QueryOptions } from "./client.js";
 import { prestoConfigFromEnv, type PrestoServerConfig } from "./config.js";

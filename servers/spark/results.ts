@@ -1,6 +1,6 @@
 // How Spark's answers and failures read in a tool result: text tables for people, the same
 // numbers as structured content for programs, every failure named by its cause.
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult } from "@modelcontextprotocol/server";
 import { errorResult, textResult, textTable } from "../kit/index.js";
 import type { SparkApplication, SparkExecutor, SparkJob, SparkStage, TaskSummary } from "./client.js";
 import { SparkError, type SparkErrorKind } from "./client.js";
