@@ -7,6 +7,7 @@ import { z } from "zod";
 import { inClusterJwksFetch, kubernetesJwksFetch, type KeySource } from "../../auth/index.js";
 import { stdoutAuditSink } from "./audit.js";
 import { DEFAULTS, type KitOptions } from "./options.js";
+import { usageFromEnv } from "./usage/env.js";
 
 const list = z
   .string()
@@ -76,6 +77,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): KitOptions
     elicitationTimeoutMs: e.TOOLFLEET_ELICITATION_TIMEOUT_MS,
     bodyLimitBytes: e.TOOLFLEET_BODY_LIMIT_BYTES,
     audit: stdoutAuditSink,
+    usage: usageFromEnv(env),
   };
 }
 

@@ -1,0 +1,78 @@
+/**
+ * The UI's usage pages: `/impact`, and `POST /ui/feedback` for the server page's widget. The
+ * widget posts with the sign-in cookie (SameSite=strict, so no other site can post as the
+ * person) through the same validation as the API's `POST /api/v1/feedback`.
+ */
+import express, { Router, type Request, type Response } from "express";
+import type { Catalog } from "../catalog.js";
+import { HttpError } from "../errors.js";
+import { giveFeedback, toolEstimates } from "../usage/feedback-route.js";
+import { impactQuery } from "../usage/impact-route.js";
+import type { UsageStore } from "../usage/store.js";
+import type { Viewer } from "../visibility.js";
+import { messagePage } from "./pages.js";
+import { impactPage, serverImpactSection } from "./impact-page.js";
+import type { Html } from "./html.js";
+
+export interface ImpactUiDeps {
+  catalog: Catalog;
+  usage: UsageStore;
+  demoLogin: boolean;
+  /** The viewer, or undefined when an answer (login redirect, 401) was already sent. */
+  viewerOr: (req: Request, res: Response) => Promise<Viewer | undefined>;
+}
+
+const serverHref = (namespace: string, name: string) => `/servers/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+
+export function impactUiRoutes(deps: ImpactUiDeps): Router {
+  const router = Router();
+  router.get("/impact", async (req, res) => {
+    const viewer = await deps.viewerOr(req, res);
+    if (!viewer) return;
+    const trendBy = req.query.trend === "month" ? "month" : "week";
+    const estimate = req.query.estimate === "feedback" ? "feedback" : "declared";
+    const base = impactQuery(deps.catalog, viewer, { estimate });
+    // The trend looks further back than the headline: twelve weeks or twelve months.
+    const trendFrom = new Date(Date.parse(base.to) - (trendBy === "week" ? 83 : 364) * 86_400_000).toISOString().slice(0, 10);
+    const [total, trend, byServer, byTool] = await Promise.all([
+      deps.usage.impact({ ...base, groupBy: "server" }),
+      deps.usage.impact({ ...base, from: trendFrom, groupBy: trendBy }),
+      deps.usage.impact({ ...base, groupBy: "server" }),
+      deps.usage.impact({ ...base, groupBy: "tool" }),
+    ]);
+    const hrefOf = (registryName: string) => {
+      const e = deps.catalog.get(registryName);
+      return e ? serverHref(e.namespace, e.name) : undefined;
+    };
+    res.type("html").send(impactPage({ from: base.from, to: base.to, estimate, trendBy, total, trend, byServer, byTool, hrefOf }, { viewer, demoLogin: deps.demoLogin }));
+  });
+
+  router.post("/ui/feedback", express.json({ limit: "16kb" }), express.urlencoded({ extended: false, limit: "16kb" }), async (req, res) => {
+    const viewer = await deps.viewerOr(req, res);
+    if (!viewer) return;
+    const raw = (req.body ?? {}) as Record<string, unknown>;
+    // A form without the script sends strings; the API's shape is numbers and booleans.
+    const body = req.is("application/json")
+      ? raw
+      : { ...raw, minutesSaved: raw.minutesSaved === "" || raw.minutesSaved === undefined ? undefined : Number(raw.minutesSaved), helpful: raw.helpful === "true", ...(raw.comment ? {} : { comment: undefined }) };
+    try {
+      const { replaced, entry } = await giveFeedback(deps.catalog, deps.usage, viewer, body);
+      if (req.is("application/json")) res.status(replaced ? 200 : 201).json({ stored: true, replaced });
+      else res.redirect(303, serverHref(entry.namespace, entry.name));
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      if (req.is("application/json")) res.status(err.status).json(err.body());
+      else res.status(err.status).type("html").send(messagePage("Feedback not sent", err.message, viewer));
+    }
+  });
+  return router;
+}
+
+/** The server page's impact section for this viewer. */
+export async function serverImpact(deps: Pick<ImpactUiDeps, "catalog" | "usage">, registryName: string, viewer: Viewer): Promise<Html> {
+  const entry = deps.catalog.get(registryName)!;
+  const q = impactQuery(deps.catalog, viewer, { server: registryName });
+  const [report, summary] = await Promise.all([deps.usage.impact(q), deps.usage.feedbackSummary([registryName])]);
+  const person = viewer.caller.kind === "user" && viewer.caller.subject !== "anonymous";
+  return serverImpactSection(entry, report, toolEstimates(entry, summary), person);
+}
