@@ -36,7 +36,7 @@ export { DEFAULT_VERIFIER };
 // crds/samples from here, also when running compiled from dist/.
 function samplesDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const root = here.replace(/[\\/]dist[\\/]servers$/, "").replace(/[\\/]servers$/, "");
+  const root = here.replace(/[\\/]dist[\\/]local$/, "").replace(/[\\/]local$/, "");
   return join(root, "crds", "samples");
 }
 

@@ -15,7 +15,8 @@ import { TestIssuer } from "../../../auth/test/token-issuer.js";
 import type { McpServerSpecInput, ToolSpec } from "../../../crds/index.js";
 import { repoRoot } from "../../../local/cluster/paths.js";
 import type { ServerPolicyInput } from "../../../policy/index.js";
-import { createLogger, nullAuditSink, type RunningServer } from "../../../servers/kit/index.js";
+import { createLogger, nullAuditSink, type DomainServer, type RunningServer } from "../../../servers/kit/index.js";
+import { policyFromMcpServer, readSample, type DomainServerName } from "../../../local/domain-servers.js";
 import { PolicyVolume, basePolicy, presto } from "../../../servers/kit/test/fixture.js";
 import type { KitChildConfig } from "../../../servers/kit/usage/test/kit-child.js";
 import { USAGE_DEFAULTS, UsageRecorder } from "../../../servers/kit/usage/recorder.js";
@@ -146,12 +147,12 @@ export interface RegistryProcess extends Child {
   url: string;
 }
 
-export async function startRegistryProcess(identity: Identity, database: { url?: string; file: string }, port = 0): Promise<RegistryProcess> {
+export async function startRegistryProcess(identity: Identity, database: { url?: string; file: string }, port = 0, servers: CachedServer[] = [PRESTO, SPARK, DOCS].map(mcpServer)): Promise<RegistryProcess> {
   const config: RegistryChildConfig = {
     port,
     database,
     registryPrefix: PREFIX,
-    servers: [PRESTO, SPARK, DOCS].map(mcpServer),
+    servers,
     users: { issuer: identity.idp.issuer, jwksUrl: identity.idp.jwksUrl },
     serviceAccounts: { issuer: identity.cluster.issuer, jwksUrl: identity.cluster.jwksUrl },
     audience: REGISTRY_AUDIENCE,
@@ -196,6 +197,41 @@ export async function startKit(identity: Identity, s: FleetServer, registryUrl: 
     usage,
   });
   return { server, logs, mcpUrl: `${server.url}/mcp`, metricsUrl: `${server.url}/metrics`, stop: () => server.stop() };
+}
+
+/** A sample McpServer (crds/samples) as the registry caches it, published. */
+export function sampleServer(name: DomainServerName): CachedServer {
+  const m = readSample(name);
+  const now = "2026-01-01T00:00:00Z";
+  return {
+    apiVersion: m.apiVersion,
+    kind: m.kind,
+    metadata: { name: m.metadata.name, namespace: m.metadata.namespace, creationTimestamp: now },
+    spec: m.spec,
+    status: { phase: "Published", registry: { published: true, name: `${PREFIX}.${m.metadata.namespace}/${m.metadata.name}`, publishedAt: now } },
+    lastWriteAt: now,
+  } as CachedServer;
+}
+
+/** A real domain server (its own backend behind it) with the policy the operator derives from its sample. */
+export async function startDomainKit(identity: Identity, name: DomainServerName, domain: DomainServer, registryUrl: string, bufferDir: string): Promise<KitServer> {
+  const m = readSample(name);
+  const volume = new PolicyVolume();
+  volume.write(policyFromMcpServer(m, { registryPrefix: PREFIX }));
+  const token = await identity.serviceAccount(`${m.metadata.namespace}/${m.metadata.name}`, REGISTRY_AUDIENCE);
+  const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, hashKey: HASH_KEY, token: () => token });
+  const server = await domain.start({
+    policyFile: volume.path,
+    publicUrl: KIT_URL,
+    port: 0,
+    host: "127.0.0.1",
+    auth: { users: { issuer: identity.idp.issuer, keys: { jwksUrl: identity.idp.jwksUrl } }, serviceAccounts: { issuer: identity.cluster.issuer, keys: { jwksUrl: identity.cluster.jwksUrl } } },
+    audit: nullAuditSink,
+    logger: createLogger({}, { sink: () => undefined }),
+    processMetrics: false,
+    usage,
+  });
+  return { mcpUrl: `${server.url}/mcp`, metricsUrl: `${server.url}/metrics`, stop: () => server.stop() };
 }
 
 /** The same kit server as a process of its own, to be killed. */
