@@ -1,8 +1,10 @@
 /**
  * `POST /api/v1/usage` `{ records: [...] }`: a server's own usage records. Only a service
- * account may post, and only the one the operator made for a workload server (its child
- * ServiceAccount: same namespace, the server's name), and only records of that server. A
- * remote server has no such account, so it cannot report: its usage would be unverifiable.
+ * account may post, only the server's own (the ServiceAccount named after the McpServer in its
+ * namespace), and only records of that server. For a workload server that is the account the
+ * operator creates for its pods; a remote server reports with a token of the account of that
+ * name that its team creates (the same people who may edit the McpServer, so no one gains a
+ * power they lacked); without one it cannot report.
  */
 import { Router } from "express";
 import { UsageBatch } from "../../crds/usage.js";
@@ -21,9 +23,9 @@ export function firstIssue(error: { issues: ReadonlyArray<{ path: ReadonlyArray<
   return new BadParameter(field, issue.code === "unrecognized_keys" ? `unknown field(s) ${(issue.keys ?? []).join(", ")}` : issue.message);
 }
 
-/** The workload server whose operator-made ServiceAccount is `namespace/name`. */
+/** The server whose own ServiceAccount is `namespace/name`. */
 function serverOfAccount(catalog: Catalog, namespace: string, name: string): CatalogEntry | undefined {
-  return catalog.entries().find((e) => e.namespace === namespace && e.spec.workload !== undefined && childNames(e.name).serviceAccount === name);
+  return catalog.entries().find((e) => e.namespace === namespace && childNames(e.name).serviceAccount === name);
 }
 
 export function ingestRoute(catalog: Catalog, store: UsageStore, onIngest?: (accepted: number, duplicates: number) => void): Router {
@@ -32,7 +34,7 @@ export function ingestRoute(catalog: Catalog, store: UsageStore, onIngest?: (acc
     const caller = viewerFrom(res).caller;
     if (caller.kind !== "serviceAccount") throw new HttpError(403, "only a server's own service account may post usage records", "authorization");
     const entry = serverOfAccount(catalog, caller.namespace, caller.name);
-    if (!entry) throw new HttpError(403, `service account ${caller.namespace}/${caller.name} is not the service account of any workload server`, "authorization");
+    if (!entry) throw new HttpError(403, `service account ${caller.namespace}/${caller.name} is not the service account of any server (a server reports with the account named after it in its namespace)`, "authorization");
     if (!req.is("application/json")) throw new BadParameter("body", "send a JSON object with Content-Type: application/json");
     const parsed = UsageBatch.safeParse(req.body);
     if (!parsed.success) throw firstIssue(parsed.error);

@@ -39,7 +39,7 @@ export interface FleetServer {
 
 export const PRESTO: FleetServer = { namespace: "data-platform", name: "presto", team: "data-platform", groups: ["ads-eng", "finance", "data-platform"], serviceAccounts: ["agents/incident-bot"] };
 export const SPARK: FleetServer = { namespace: "ml", name: "spark", team: "ml", groups: ["ads-eng", "ml-eng", "data-platform"], serviceAccounts: [] };
-export const DOCS: FleetServer = { namespace: "kb", name: "docs", team: "knowledge", groups: ["ads-eng"], serviceAccounts: [], remote: true };
+export const DOCS: FleetServer = { namespace: "kb", name: "docs", team: "knowledge", groups: ["ads-eng", "data-platform"], serviceAccounts: [], remote: true };
 export const registryNameOf = (s: FleetServer) => `${PREFIX}.${s.namespace}/${s.name}`;
 
 /** The kit fixture's tools and estimates, as every fleet server declares them. */

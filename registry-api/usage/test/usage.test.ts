@@ -188,16 +188,24 @@ describe("who may report usage", () => {
     expect(await totalCalls(registry)).toBe(2);
   });
 
-  it("refuses another server's calls, people, other service accounts, remote servers and forged tokens; stores nothing", async () => {
+  it("takes a remote server's calls from the service account named after it in its namespace", async () => {
+    const docs = await identity.serviceAccount(`${DOCS.namespace}/${DOCS.name}`, REGISTRY_AUDIENCE);
+    expect(await post(docs, { records: [record(registryNameOf(DOCS))] })).toEqual({ status: 200, body: { accepted: 1, duplicates: 0 } });
+    expect((await post(await identity.serviceAccount(`${DOCS.namespace}/docs-writer`, REGISTRY_AUDIENCE), { records: [record(registryNameOf(DOCS))] })).status).toBe(403);
+    expect((await post(docs, { records: [record(S)] })).status).toBe(403);
+    expect(await totalCalls(registry)).toBe(3);
+  });
+
+  it("refuses another server's calls, people, other service accounts and forged tokens; stores nothing", async () => {
     const spark = await identity.serviceAccount("ml/spark", REGISTRY_AUDIENCE);
     const mixed = await post(spark, { records: [record(S), record(P)] });
     expect(mixed).toMatchObject({ status: 403, body: { parameter: "records[1].server" } });
     expect((await post(await registryToken("ann", ["ads-eng", ADMINS]), { records: [record(P)] })).status).toBe(403);
     expect((await post(await identity.serviceAccount(BOT, REGISTRY_AUDIENCE), { records: [record(P)] })).status).toBe(403);
-    expect((await post(await identity.serviceAccount(`${DOCS.namespace}/${DOCS.name}`, REGISTRY_AUDIENCE), { records: [record(registryNameOf(DOCS))] })).status).toBe(403);
+    expect((await post(await identity.serviceAccount(`${SPARK.namespace}/presto`, REGISTRY_AUDIENCE), { records: [record(P)] })).status).toBe(403);
     expect((await post(await identity.serviceAccount("ml/spark", KIT_AUDIENCE), { records: [record(S)] })).status).toBe(401);
     expect((await post("", { records: [record(S)] })).status).toBe(401);
-    expect(await totalCalls(registry)).toBe(2);
+    expect(await totalCalls(registry)).toBe(3);
   });
 
   it("refuses bad records with a 400 naming the field, and stores none of the batch", async () => {
@@ -208,7 +216,7 @@ describe("who may report usage", () => {
     expect((await post(spark, { records: [record(S, { at: new Date(Date.now() + 3 * 86_400_000).toISOString() })] })).body).toMatchObject({ parameter: "records[0].at" });
     expect((await post(spark, { records: [] })).body).toMatchObject({ parameter: "records" });
     expect((await post(spark, {})).body).toMatchObject({ parameter: "records" });
-    expect(await totalCalls(registry)).toBe(2);
+    expect(await totalCalls(registry)).toBe(3);
   });
 });
 
