@@ -5,6 +5,7 @@
  * repeatedly; the figure is the p99 latency against the 100 ms target, for SQLite and for
  * PostgreSQL from the local harness.
  *   node dist/bench/impact-query.js [records=1000000] [runs-per-query=50]
+ * BENCH_DATABASES=sqlite or =postgres runs one of the two.
  * stdout: one figure per database; stderr: progress and each query's p50/p99.
  */
 import { randomUUID } from "node:crypto";
@@ -87,12 +88,13 @@ async function measure(kind: string, store: UsageStore): Promise<void> {
   process.stdout.write(`bench impact-query-p99 (${kind}): ${p99.toFixed(1)} ms over ${TOTAL.toLocaleString("en-US")} records (target <= 100 ms)\n`);
 }
 
-{
+const only = process.env.BENCH_DATABASES?.split(",");
+if (!only || only.includes("sqlite")) {
   const store = await UsageStore.open(openSqlite(join(tempDir("bench-impact-"), "usage.sqlite")), { retentionDays: 400 });
   await measure("sqlite", store);
   await store.close();
 }
-{
+if (!only || only.includes("postgres")) {
   const server = await startPostgres();
   const name = `bench_${randomUUID().replace(/-/g, "")}`;
   const admin = new pg.Client({ connectionString: server.url });

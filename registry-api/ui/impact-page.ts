@@ -88,7 +88,7 @@ export function serverImpactSection(entry: CatalogEntry, report: ImpactReport, e
   );
   const options = entry.spec.tools.map((t) => html`<option value="${t.name}">${t.name}</option>`);
   const widget = canGiveFeedback
-    ? html`<form class="feedback card" data-testid="feedback-form" method="post" action="/ui/feedback">
+    ? html`<form class="feedback card" data-testid="feedback-form">
 <input type="hidden" name="server" value="${entry.registryName}">
 <label>Tool <select name="tool" data-testid="feedback-tool">${options}</select></label>
 <label>Minutes it saved you <input type="number" name="minutesSaved" min="0" max="1440" step="1" required data-testid="feedback-minutes"></label>

@@ -1,7 +1,7 @@
 /**
  * The UI's usage pages: `/impact`, and `POST /ui/feedback` for the server page's widget. The
- * widget posts with the sign-in cookie (SameSite=strict, so no other site can post as the
- * person) through the same validation as the API's `POST /api/v1/feedback`.
+ * widget posts JSON with the sign-in cookie through the same validation as the API's
+ * `POST /api/v1/feedback`.
  */
 import express, { Router, type Request, type Response } from "express";
 import type { Catalog } from "../catalog.js";
@@ -10,7 +10,6 @@ import { giveFeedback, toolEstimates } from "../usage/feedback-route.js";
 import { impactQuery } from "../usage/impact-route.js";
 import type { UsageStore } from "../usage/store.js";
 import type { Viewer } from "../visibility.js";
-import { messagePage } from "./pages.js";
 import { impactPage, serverImpactSection } from "./impact-page.js";
 import type { Html } from "./html.js";
 
@@ -47,22 +46,21 @@ export function impactUiRoutes(deps: ImpactUiDeps): Router {
     res.type("html").send(impactPage({ from: base.from, to: base.to, estimate, trendBy, total, trend, byServer, byTool, hrefOf }, { viewer, demoLogin: deps.demoLogin }));
   });
 
-  router.post("/ui/feedback", express.json({ limit: "16kb" }), express.urlencoded({ extended: false, limit: "16kb" }), async (req, res) => {
+  router.post("/ui/feedback", express.json({ limit: "16kb" }), async (req, res) => {
+    // JSON only: a page on another site can post a form, but not JSON without asking first
+    // (CORS), so the cookie (or an auth proxy's session) cannot be used to post as the person.
+    if (!req.is("application/json")) {
+      res.status(415).json({ error: "body: send JSON with Content-Type: application/json", parameter: "body" });
+      return;
+    }
     const viewer = await deps.viewerOr(req, res);
     if (!viewer) return;
-    const raw = (req.body ?? {}) as Record<string, unknown>;
-    // A form without the script sends strings; the API's shape is numbers and booleans.
-    const body = req.is("application/json")
-      ? raw
-      : { ...raw, minutesSaved: raw.minutesSaved === "" || raw.minutesSaved === undefined ? undefined : Number(raw.minutesSaved), helpful: raw.helpful === "true", ...(raw.comment ? {} : { comment: undefined }) };
     try {
-      const { replaced, entry } = await giveFeedback(deps.catalog, deps.usage, viewer, body);
-      if (req.is("application/json")) res.status(replaced ? 200 : 201).json({ stored: true, replaced });
-      else res.redirect(303, serverHref(entry.namespace, entry.name));
+      const { replaced } = await giveFeedback(deps.catalog, deps.usage, viewer, req.body);
+      res.status(replaced ? 200 : 201).json({ stored: true, replaced });
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
-      if (req.is("application/json")) res.status(err.status).json(err.body());
-      else res.status(err.status).type("html").send(messagePage("Feedback not sent", err.message, viewer));
+      res.status(err.status).json(err.body());
     }
   });
   return router;

@@ -178,20 +178,21 @@ export class UsageStore {
     }
     const keys = KEY_COLUMNS[q.groupBy];
     const byTool = [...new Set([...keys, "server", "tool"])];
-    const sums = await this.db.all<Record<string, string> & { calls: number; ok: number; minutes: number }>(
-      `SELECT ${byTool.join(", ")}, SUM(calls) AS calls, SUM(ok_calls) AS ok, SUM(minutes_saved) AS minutes
-       FROM usage_daily WHERE ${where.join(" AND ")} GROUP BY ${byTool.join(", ")}`,
-      params,
-    );
-    const people = await this.db.all<Record<string, string> & { people: number }>(
-      `SELECT ${keys.join(", ")}, COUNT(DISTINCT caller) AS people
-       FROM usage_daily WHERE ${where.join(" AND ")} AND caller_kind = 'person' GROUP BY ${keys.join(", ")}`,
-      params,
-    );
-    const [allPeople] = await this.db.all<{ people: number }>(
-      `SELECT COUNT(DISTINCT caller) AS people FROM usage_daily WHERE ${where.join(" AND ")} AND caller_kind = 'person'`,
-      params,
-    );
+    const person = `${where.join(" AND ")} AND caller_kind = 'person'`;
+    // Distinct people as a grouped subquery, not COUNT(DISTINCT): PostgreSQL hashes the
+    // former and sorts the latter. The three queries are independent: run them together.
+    const [sums, people, [allPeople]] = await Promise.all([
+      this.db.all<Record<string, string> & { calls: number; ok: number; minutes: number }>(
+        `SELECT ${byTool.join(", ")}, SUM(calls) AS calls, SUM(ok_calls) AS ok, SUM(minutes_saved) AS minutes
+         FROM usage_daily WHERE ${where.join(" AND ")} GROUP BY ${byTool.join(", ")}`,
+        params,
+      ),
+      this.db.all<Record<string, string> & { people: number }>(
+        `SELECT ${keys.join(", ")}, COUNT(*) AS people FROM (SELECT DISTINCT ${keys.join(", ")}, caller FROM usage_daily WHERE ${person}) AS d GROUP BY ${keys.join(", ")}`,
+        params,
+      ),
+      this.db.all<{ people: number }>(`SELECT COUNT(*) AS people FROM (SELECT DISTINCT caller FROM usage_daily WHERE ${person}) AS d`, params),
+    ]);
     const calibrated = q.estimate === "feedback" ? await this.calibration(q.servers) : new Map<string, number>();
 
     const keyOf = (row: Record<string, unknown>) => keys.map((k) => String(row[k])).join("/");

@@ -3,13 +3,15 @@
  * by playwright-core), on a registry process whose usage came in through its own API with the
  * servers' service-account tokens. Screenshots go to test-artifacts/impact-ui/.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { repoRoot } from "../../../local/cluster/paths.js";
 import { Identity, PRESTO, REGISTRY_AUDIENCE, SPARK, api, registryNameOf, startRegistryProcess, tempDir, type RegistryProcess } from "./fleet.js";
+
+jest.setTimeout(180_000); // a browser on a shared, loaded machine
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(repoRoot(), "test-artifacts", "impact-ui");
@@ -118,6 +120,12 @@ describe("the Impact page and the feedback widget", () => {
       return { status: r.status, body: await r.json() };
     }, registryNameOf(SPARK));
     expect(answer).toMatchObject({ status: 404, body: { parameter: "server" } });
+    // A form, which any other site could make the browser post, is refused before anything is read.
+    const form = await page.evaluate(async (server) => {
+      const r = await fetch("/ui/feedback", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ server, tool: "run_query", minutesSaved: "5", helpful: "true" }).toString() });
+      return r.status;
+    }, registryNameOf(PRESTO));
+    expect(form).toBe(415);
     await shot(page, "impact-as-finance");
     await page.close();
   });
