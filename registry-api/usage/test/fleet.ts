@@ -114,7 +114,8 @@ async function spawnChild(path: string, env: Record<string, string>): Promise<Ch
   proc.stderr!.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-200_000)));
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${path} did not start in 30 s:\n${out}`)), 30_000);
+    // Generous: on a shared, loaded machine a cold start of Node and its modules takes long.
+    const timer = setTimeout(() => reject(new Error(`${path} did not start in 120 s:\n${out}`)), 120_000);
     const check = () => {
       const m = /listening (\d+)/.exec(out);
       if (m) {

@@ -180,6 +180,12 @@ describe("who may report usage", () => {
     cleanup.push(() => registry.stop());
   });
 
+  it("is described in /openapi.json", async () => {
+    const doc = await api<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties?: Record<string, unknown> } }> } }>> }>(registry.url, "/openapi.json", undefined);
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(["/api/v1/usage", "/api/v1/impact", "/api/v1/feedback"]));
+    expect(Object.keys(doc.body.paths["/api/v1/feedback"]!.post!.requestBody!.content["application/json"]!.schema.properties!)).toEqual(["server", "tool", "minutesSaved", "helpful", "comment"]);
+  });
+
   it("a server's own service account reports its calls, once", async () => {
     const spark = await identity.serviceAccount("ml/spark", REGISTRY_AUDIENCE);
     const batch = { records: [record(S), record(S)] };
