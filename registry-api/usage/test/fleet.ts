@@ -115,7 +115,10 @@ async function spawnChild(path: string, env: Record<string, string>): Promise<Ch
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
     // Generous: on a shared, loaded machine a cold start of Node and its modules takes long.
-    const timer = setTimeout(() => reject(new Error(`${path} did not start in 120 s:\n${out}`)), 120_000);
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL"); // never leave a half-started process behind
+      reject(new Error(`${path} did not start in 120 s:\n${out}`));
+    }, 120_000);
     const check = () => {
       const m = /listening (\d+)/.exec(out);
       if (m) {
