@@ -26,6 +26,7 @@ import { createPrestoServer } from "../servers/presto/server.js";
 import { prestoConfigFromEnv, type PrestoServerConfig } from "../servers/presto/config.js";
 import { createSparkServer } from "../servers/spark/server.js";
 import { sparkConfigFromEnv, type SparkServerConfig } from "../servers/spark/config.js";
+import type { UsageHook } from "../servers/kit/usage/call.js";
 
 export const DOMAIN_SERVERS = ["presto", "spark", "airflow"] as const;
 export type DomainServerName = (typeof DOMAIN_SERVERS)[number];
@@ -86,6 +87,8 @@ export interface StartDomainServersOptions {
   registryPrefix?: string;
   logger?: Logger;
   audit?: AuditSink;
+  /** Usage recording for each server (local/usage-reporting.ts); unset: none. */
+  usage?: (name: DomainServerName) => UsageHook;
 }
 
 export interface RunningDomainServer {
@@ -169,6 +172,7 @@ async function startOne(name: DomainServerName, backend: Backend, options: Start
     processMetrics: false,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
+    ...(options.usage ? { usage: options.usage(name) } : {}),
   });
   return {
     name,

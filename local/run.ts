@@ -30,6 +30,7 @@ import { watchMcpServers } from "../mcpserver/index.js";
 import { loadKubeconfigFile } from "../runtime/kubeconfig.js";
 import { approveAsReviewers, keepPoliciesInSync, waitInCache, type ServerCache } from "./reviews.js";
 import { startChild, waitUntilReady } from "./processes.js";
+import { usageRecorders } from "./usage-reporting.js";
 
 const SERVERS_NAMESPACE = "data-platform";
 const SAMPLES_NAMESPACE = "toolfleet-samples";
@@ -118,6 +119,8 @@ async function main(): Promise<void> {
     const server = readState()?.server ?? "";
     const tls = clusterTls();
     say("starting the Presto, Spark and Airflow servers and their backends (the first time installs the backends)");
+    const registryPort = Number(process.env.REGISTRY_PORT ?? 8080);
+    const usage = await usageRecorders({ namespace: SERVERS_NAMESPACE, names: DOMAIN_SERVERS, registryUrl: `http://127.0.0.1:${registryPort}`, audience: identity.audience });
     const serverLog = createWriteStream(join(logs, "servers.log"), { flags: "a" });
     const auditLog = createWriteStream(join(logs, "audit.log"), { flags: "a" });
     const servers = await startDomainServers({
@@ -125,6 +128,7 @@ async function main(): Promise<void> {
       logger: createLogger({}, { sink: (line) => void serverLog.write(line + "\n") }),
       audit: { write: (record) => void auditLog.write(JSON.stringify(record) + "\n") },
       namespace: SERVERS_NAMESPACE,
+      usage,
       auth: {
         users: { issuer: identity.issuer, audience: identity.audience, keys: { jwks: identity.jwks } },
         serviceAccounts: { issuer: server, keys: { jwksUrl: `${server}/openid/v1/jwks`, fetch: kubernetesJwksFetch({ ca: tls.ca, clientCert: tls.admin }) } },
@@ -146,7 +150,6 @@ async function main(): Promise<void> {
     say(`approved ${servers.map((s) => s.name).join(", ")} as ${approvals.join(", ")}; the samples in ${SAMPLES_NAMESPACE} wait for review`);
 
     // The registry.
-    const registryPort = Number(process.env.REGISTRY_PORT ?? 8080);
     const registry = startChild(
       "registry",
       process.execPath,

@@ -15,6 +15,8 @@ import { registryRoutes } from "./registry-routes.js";
 import { ResponseRenderer } from "./server-response.js";
 import { ServerListPages } from "./server-list.js";
 import { uiRoutes } from "./ui/routes.js";
+import { mountUsageApi } from "./usage/api.js";
+import type { UsageStore } from "./usage/store.js";
 import type { RoleGroups } from "./visibility.js";
 
 export interface RegistryAppOptions {
@@ -29,6 +31,8 @@ export interface RegistryAppOptions {
   demoTokensDir?: string;
   health: { live: () => boolean; ready: () => boolean };
   metrics?: RegistryMetrics;
+  /** Usage records, impact and feedback; unset: those endpoints do not exist. */
+  usage?: UsageStore;
 }
 
 export function createRegistryApp(options: RegistryAppOptions) {
@@ -66,8 +70,9 @@ export function createRegistryApp(options: RegistryAppOptions) {
   const mount = RegistryMetrics.mount();
   app.use("/v0.1", mount, authn.api, registry);
   app.use("/v0", mount, authn.api, registry);
+  if (options.usage) mountUsageApi(app, { catalog: options.catalog, store: options.usage, authenticate: authn.api, mount });
   app.use("/api/v1", mount, express.json({ limit: "16kb", strict: true }), authn.api, accessRoutes(options.catalog));
-  app.use(uiRoutes({ catalog: options.catalog, authn, areas, demoTokensDir: options.demoTokensDir, resourceMetadataUrl }));
+  app.use(uiRoutes({ catalog: options.catalog, authn, areas, demoTokensDir: options.demoTokensDir, resourceMetadataUrl, usage: options.usage }));
 
   app.use((req, res) => {
     res.locals.route = "unmatched";

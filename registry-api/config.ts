@@ -6,6 +6,8 @@ import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_REGISTRY_PREFIX, DEFAULT_VERIFIER_SERVI
 import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF } from "../crds/index.js";
 import { commaList, defineFlags, type Flag } from "../runtime/index.js";
 import { checkKeySetUrl, isLoopbackHost } from "../auth/index.js";
+import { homedir } from "node:os";
+import { join } from "node:path";
 
 export interface RegistryConfig {
   port: number;
@@ -46,7 +48,11 @@ export interface RegistryConfig {
   /** The UI's local login lists the tokens in this folder (`make run` only). */
   demoTokensDir?: string;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** Usage records and feedback: PostgreSQL when `url` is set, else SQLite in `file`. */
+  usageDatabase: { url?: string; file: string; retentionDays: number };
 }
+
+const DEFAULT_DATABASE_FILE = join(homedir(), ".local", "state", "toolfleet", "registry-usage.sqlite");
 
 export class RegistryConfigError extends Error {
   override readonly name = "RegistryConfigError";
@@ -73,6 +79,10 @@ const FLAGS = {
   anonymous: { flag: "allow-anonymous", env: "REGISTRY_ALLOW_ANONYMOUS", help: "true to serve callers without a token as a person in no group (default false)" },
   demoTokens: { flag: "demo-tokens-dir", env: "REGISTRY_DEMO_TOKENS_DIR", help: "enables the UI's local login with the tokens in this folder (make run only)" },
   logLevel: { flag: "log-level", env: "REGISTRY_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
+  // Usage and impact (registry-api/usage/).
+  databaseUrl: { flag: "database-url", env: "REGISTRY_DATABASE_URL", help: "postgres://… for usage and feedback; unset: embedded SQLite in --database-file" },
+  databaseFile: { flag: "database-file", env: "REGISTRY_DATABASE_FILE", help: `the SQLite file (default ${DEFAULT_DATABASE_FILE})` },
+  retentionDays: { flag: "usage-retention-days", env: "REGISTRY_USAGE_RETENTION_DAYS", help: "days raw usage records are kept; daily roll-ups stay (default 400)" },
 } satisfies Record<string, Flag>;
 
 /** An absolute http(s) URL with no query or fragment, without a trailing slash. */
@@ -171,5 +181,16 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
     allowAnonymous,
     demoTokensDir: get(FLAGS.demoTokens),
     logLevel: logLevel as RegistryConfig["logLevel"],
+    usageDatabase: usageDatabase(get),
+  };
+}
+
+function usageDatabase(get: (f: Flag) => string | undefined): RegistryConfig["usageDatabase"] {
+  const url = get(FLAGS.databaseUrl);
+  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url)) throw new RegistryConfigError(`--${FLAGS.databaseUrl.flag} (${FLAGS.databaseUrl.env}): must be a postgres:// or postgresql:// URL`);
+  return {
+    ...(url !== undefined ? { url } : {}),
+    file: get(FLAGS.databaseFile) ?? DEFAULT_DATABASE_FILE,
+    retentionDays: parseInteger(get(FLAGS.retentionDays) ?? "400", FLAGS.retentionDays, 1, 36_500),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_LIMIT, MAX_LIMIT } from "./list-query.js";
 import { OFFICIAL_META, TOOLFLEET_META } from "./server-response.js";
+import { usageOpenApiPaths } from "./usage/openapi.js";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object) => ({ "application/json": { schema } });
@@ -92,6 +93,7 @@ export function openApiDocument(serverUrl: string) {
           responses: { "200": { description: "The decision", content: json(ref("AccessDecision")) }, "400": error("Bad JSON or a bad field, named"), "404": error("Server not found"), ...auth },
         },
       },
+      ...usageOpenApiPaths(),
       "/openapi.json": { get: { tags: ["operations"], summary: "This document", security: [], responses: { "200": { description: "OpenAPI 3.1" } } } },
       "/metrics": { get: { tags: ["operations"], summary: "Prometheus metrics", security: [], responses: { "200": { description: "text exposition format" } } } },
       "/healthz": health("Liveness: the process serves and its watch is not failing"),

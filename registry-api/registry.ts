@@ -11,17 +11,21 @@ import { registryAuthenticator } from "./authenticator.js";
 import { Catalog } from "./catalog.js";
 import type { RegistryConfig } from "./config.js";
 import { watchServers, type ServerCache } from "./server-cache.js";
+import { openUsageStore } from "./usage/open.js";
+import type { UsageStore } from "./usage/store.js";
 
 export interface RunningRegistry {
   url: string;
   port: number;
   catalog: Catalog;
   cache: ServerCache;
+  usage: UsageStore;
   stop(): Promise<void>;
 }
 
 export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log: Logger = silentLogger): Promise<RunningRegistry> {
   const authenticator = await registryAuthenticator(config, kc);
+  const usage = await openUsageStore(config.usageDatabase, log);
   const cache = await watchServers(kc, { namespaces: config.namespaces, log });
   const catalog = new Catalog(cache, {
     registryPrefix: config.registryPrefix,
@@ -42,6 +46,7 @@ export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log:
     });
   } catch (err) {
     await cache.stop();
+    await usage.close();
     throw err;
   }
   server.keepAliveTimeout = 65_000;
@@ -57,6 +62,7 @@ export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log:
     publicUrl: url,
     demoTokensDir: config.demoTokensDir,
     health: { live: () => cache.healthy(), ready: () => cache.hasSynced() },
+    usage,
   });
   server.on("request", app);
   return {
@@ -64,11 +70,13 @@ export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log:
     port,
     catalog,
     cache,
+    usage,
     async stop() {
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       catalog.close();
       await cache.stop();
+      await usage.close();
     },
   };
 }

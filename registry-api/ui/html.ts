@@ -26,7 +26,7 @@ const STYLE = `
 a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}
 header{background:#111827;color:#fff;padding:.8rem 1.5rem;display:flex;align-items:center;gap:1rem}
 header .brand{font-weight:700;letter-spacing:.02em;color:#fff}header .who{margin-left:auto;font-size:.9rem;color:#cbd5e1}
-header .who a{color:#93c5fd;margin-left:.6rem}
+header .who a{color:#93c5fd;margin-left:.6rem}header a.nav{color:#cbd5e1}
 main{max-width:1080px;margin:0 auto;padding:1.5rem}
 h1{font-size:1.5rem;margin:.2rem 0 1rem}h2{font-size:1.1rem;margin:1.6rem 0 .6rem}
 form.search{display:flex;gap:.5rem;margin-bottom:1.2rem}form.search input{flex:1;padding:.55rem .8rem;border:1px solid var(--line);border-radius:8px;font-size:1rem}
@@ -74,5 +74,5 @@ export function page(title: string, body: Html, options: { viewer?: Viewer; demo
     : html``;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)} · Toolfleet</title><style>${STYLE}</style></head><body>
-<header><a class="brand" href="/">Toolfleet registry</a>${account.html}</header><main>${body.html}</main><script>${SCRIPT}</script></body></html>`;
+<header><a class="brand" href="/">Toolfleet registry</a><a class="nav" href="/impact" data-testid="nav-impact">Impact</a>${account.html}</header><main>${body.html}</main><script>${SCRIPT}</script></body></html>`;
 }

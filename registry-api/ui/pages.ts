@@ -56,7 +56,7 @@ function conditionRows(e: CatalogEntry): Html[] {
   );
 }
 
-export function serverPage(e: CatalogEntry, ctx: PageContext): string {
+export function serverPage(e: CatalogEntry, ctx: PageContext, impact?: Html): string {
   const tools = e.spec.tools.map(
     (t) => html`<tr><td><code>${t.name}</code></td><td>${t.description ?? ""}</td>
 <td><div class="chips">${t.readOnly ? html`<span class="chip ok">read-only</span>` : html`<span class="chip">writes</span>`}${t.sensitive ? html`<span class="chip bad" title="A person confirms every call">sensitive: confirm each call</span>` : html``}</div></td>
@@ -84,6 +84,7 @@ export function serverPage(e: CatalogEntry, ctx: PageContext): string {
 <h2>Connect</h2>${configs}
 <h2>Tools · ${e.spec.tools.length}</h2>
 <table data-testid="tools"><thead><tr><th>Tool</th><th>What it does</th><th>Kind</th><th>Minutes saved / call</th><th>Groups</th></tr></thead><tbody>${tools}</tbody></table>
+${impact ?? html``}
 <h2>Review</h2><table><thead><tr><th>Area</th><th>State</th><th>Reviewer</th><th>At</th><th>Comment</th></tr></thead><tbody>${reviews}</tbody></table>
 ${conditions.length ? html`<h2>Conditions</h2><table><thead><tr><th>Type</th><th>Status</th><th>Reason</th><th>Message</th></tr></thead><tbody>${conditions}</tbody></table>` : html``}`;
   return page(e.spec.title, body, { viewer: ctx.viewer, demoLogin: ctx.demoLogin });

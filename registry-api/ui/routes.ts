@@ -14,6 +14,8 @@ import type { Catalog } from "../catalog.js";
 import { matches } from "../listing.js";
 import { canSee, type Viewer } from "../visibility.js";
 import { catalogPage, loginPage, messagePage, serverPage, type DemoUser } from "./pages.js";
+import type { UsageStore } from "../usage/store.js";
+import { impactUiRoutes, serverImpact } from "./impact-routes.js";
 
 export interface UiDeps {
   catalog: Catalog;
@@ -21,6 +23,7 @@ export interface UiDeps {
   areas: readonly string[];
   demoTokensDir?: string;
   resourceMetadataUrl: () => string;
+  usage?: UsageStore | undefined;
 }
 
 const USER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -77,8 +80,11 @@ export function uiRoutes(deps: UiDeps): Router {
       res.status(404).type("html").send(messagePage("Server not found", "No server by that name that you may see.", viewer));
       return;
     }
-    res.type("html").send(serverPage(entry, { viewer, areas: deps.areas, demoLogin }));
+    const impact = deps.usage ? await serverImpact({ catalog: deps.catalog, usage: deps.usage }, entry.registryName, viewer) : undefined;
+    res.type("html").send(serverPage(entry, { viewer, areas: deps.areas, demoLogin }, impact));
   });
+
+  if (deps.usage) router.use(impactUiRoutes({ catalog: deps.catalog, usage: deps.usage, demoLogin, viewerOr }));
 
   if (deps.demoTokensDir !== undefined) {
     const dir = deps.demoTokensDir;

@@ -16,6 +16,7 @@ import type { ConfirmStep, Confirmation } from "./confirmation.js";
 import type { Logger } from "./logger.js";
 import type { KitMetrics } from "./metrics.js";
 import { ToolDenied, type ToolContext, type ToolOutput } from "./tool.js";
+import type { UsageHook } from "./usage/call.js";
 
 export interface CallDependencies {
   serverName: string;
@@ -24,6 +25,7 @@ export interface CallDependencies {
   audit: AuditSink;
   logger: Logger;
   elicitationTimeoutMs: number;
+  usage?: UsageHook;
 }
 
 export interface CallRequest {
@@ -62,6 +64,8 @@ export async function callTool(deps: CallDependencies, effective: EffectivePolic
   // An unknown name is the caller's free text: keep it out of metric labels.
   const label = entry ? req.tool : "(unknown)";
   deps.metrics.callFinished(label, verdict.outcome, seconds, spec?.minutesSaved ?? 0);
+  const minutesSaved = verdict.outcome === "ok" ? (spec?.minutesSaved ?? 0) : 0;
+  deps.usage?.record({ server: effective.policy.server.registryName, tool: label, caller: req.caller, outcome: verdict.outcome, durationMs: seconds * 1000, minutesSaved });
   deps.audit.write({
     time: new Date().toISOString(),
     server: deps.serverName,

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { checkKeySetUrl, inClusterJwksFetch, kubernetesJwksFetch, type KeySource } from "../../auth/index.js";
 import { stdoutAuditSink } from "./audit.js";
 import { DEFAULTS, type KitOptions } from "./options.js";
+import { usageFromEnv } from "./usage/env.js";
 
 const list = z
   .string()
@@ -94,6 +95,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): KitOptions
     ...(e.TOOLFLEET_REPLICA_KEY ? { replicaKey: e.TOOLFLEET_REPLICA_KEY } : {}),
     ...(e.TOOLFLEET_REPLICA_URL ? { replicaUrl: e.TOOLFLEET_REPLICA_URL } : {}),
     audit: stdoutAuditSink,
+    usage: usageFromEnv(env),
   };
 }
 

@@ -2,6 +2,7 @@
 import type { ServiceAccountTokenOptions, UserTokenOptions } from "../../auth/index.js";
 import type { AuditSink } from "./audit.js";
 import type { Logger } from "./logger.js";
+import type { UsageHook } from "./usage/call.js";
 
 export interface KitOptions {
   /** The policy file the operator mounts (JSON). */
@@ -44,6 +45,8 @@ export interface KitOptions {
   logger?: Logger;
   /** Node process metrics in /metrics (off in tests and benchmarks that run many servers). */
   processMetrics: boolean;
+  /** Usage records for the registry (servers/kit/usage); unset: none. */
+  usage?: UsageHook;
 }
 
 export const DEFAULTS = {

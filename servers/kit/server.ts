@@ -66,6 +66,7 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
     audit: options.audit,
     logger,
     elicitationTimeoutMs: options.elicitationTimeoutMs,
+    ...(options.usage ? { usage: options.usage } : {}),
     policy: () => effective,
     confirmations: { seal, spent: new SpentAnswers(), ttlMs: options.elicitationTimeoutMs },
   };
@@ -127,6 +128,7 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
   });
 
   await store.start();
+  await options.usage?.start({ registry: metrics.registry, logger });
   const http: HttpServer = createServer(app);
   http.keepAliveTimeout = 65_000; // longer than common load balancers' idle timeouts
   await new Promise<void>((resolve, reject) => {
@@ -157,6 +159,7 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
         const force = setTimeout(() => http.closeAllConnections(), 1000);
         await closed;
         clearTimeout(force);
+        await options.usage?.close();
         logger.info("stopped");
       })()),
   };

@@ -1,0 +1,92 @@
+/**
+ * The usage database's schema, as numbered migrations applied once each, in order, in a
+ * transaction that also records the version (so a crash mid-way leaves the previous version).
+ * The SQL is the common ground of SQLite and PostgreSQL; a migration may differ by dialect.
+ * Never edit a released migration: add the next one.
+ */
+import type { SqlDriver } from "./sql.js";
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: (dialect: SqlDriver["dialect"]) => string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "usage records, daily roll-ups, feedback",
+    sql: () => [
+      // Raw records, kept for the retention period; the id makes delivery idempotent.
+      `CREATE TABLE usage_records (
+        id TEXT PRIMARY KEY,
+        server TEXT NOT NULL,
+        team TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        caller_kind TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        duration_ms DOUBLE PRECISION NOT NULL,
+        minutes_saved DOUBLE PRECISION NOT NULL,
+        at_ms BIGINT NOT NULL,
+        received_ms BIGINT NOT NULL
+      )`,
+      "CREATE INDEX usage_records_at ON usage_records (at_ms)",
+      // One row per day, server, tool and caller, updated as records arrive: what every impact
+      // query reads, exact for distinct people at any grouping, and kept after raw records go.
+      `CREATE TABLE usage_daily (
+        day TEXT NOT NULL,
+        week TEXT NOT NULL,
+        month TEXT NOT NULL,
+        server TEXT NOT NULL,
+        team TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        caller TEXT NOT NULL,
+        caller_kind TEXT NOT NULL,
+        calls BIGINT NOT NULL,
+        ok_calls BIGINT NOT NULL,
+        minutes_saved DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (day, server, tool, team, caller)
+      )`,
+      "CREATE INDEX usage_daily_server_day ON usage_daily (server, day)",
+      // One per person, tool and day; a second the same day replaces the first.
+      `CREATE TABLE feedback (
+        server TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        person TEXT NOT NULL,
+        day TEXT NOT NULL,
+        minutes_saved DOUBLE PRECISION NOT NULL,
+        helpful INTEGER NOT NULL,
+        comment TEXT,
+        at_ms BIGINT NOT NULL,
+        PRIMARY KEY (server, tool, person, day)
+      )`,
+      // Settings the store keeps itself, e.g. the key that hashes who gave feedback.
+      "CREATE TABLE store_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    ],
+  },
+];
+
+/** Applies every migration newer than the database; returns the versions applied. */
+export async function migrate(db: SqlDriver): Promise<number[]> {
+  await db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)");
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    const done = await db.transaction(async (tx) => {
+      // Checked inside the transaction: two replicas starting at once apply it once (the
+      // loser's insert of the version fails and its transaction rolls back).
+      const rows = await tx.all<{ version: number }>("SELECT version FROM schema_migrations WHERE version = ?", [m.version]);
+      if (rows.length > 0) return false;
+      for (const statement of m.sql(db.dialect)) await tx.run(statement);
+      await tx.run("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)", [m.version, m.name, Date.now()]);
+      return true;
+    });
+    if (done) applied.push(m.version);
+  }
+  return applied;
+}
+
+export async function schemaVersion(db: SqlDriver): Promise<number> {
+  const rows = await db.all<{ v: number | null }>("SELECT MAX(version) AS v FROM schema_migrations");
+  return Number(rows[0]?.v ?? 0);
+}

@@ -1,0 +1,287 @@
+/**
+ * The usage store: records in, impact figures and feedback out, on either SQL driver. Each
+ * record is inserted once by id (a redelivered batch counts nothing twice) and, in the same
+ * transaction, added to its day's roll-up row, which is what every figure is read from; raw
+ * records older than the retention period are deleted, the roll-ups stay.
+ */
+import { createHmac, randomBytes } from "node:crypto";
+import type { UsageRecord } from "../../crds/usage.js";
+import { migrate } from "./migrations.js";
+import type { SqlDriver, SqlValue } from "./sql.js";
+
+export interface StoredRecord extends UsageRecord {
+  /** The owner team of the server when the record arrived. */
+  team: string;
+}
+
+export const GROUP_BY = ["server", "tool", "team", "month", "week", "day"] as const;
+export type GroupBy = (typeof GROUP_BY)[number];
+export const ESTIMATES = ["declared", "feedback"] as const;
+export type Estimate = (typeof ESTIMATES)[number];
+
+export interface ImpactQuery {
+  /** First and last day, YYYY-MM-DD (UTC), both included. */
+  from: string;
+  to: string;
+  /** Registry names the viewer may see; undefined: the whole fleet. */
+  servers: readonly string[] | undefined;
+  groupBy: GroupBy;
+  estimate: Estimate;
+}
+
+export interface Figures {
+  calls: number;
+  okCalls: number;
+  /** Distinct people (service accounts are not people). */
+  people: number;
+  minutesSaved: number;
+  hoursSaved: number;
+}
+
+export interface ImpactGroup extends Figures {
+  key: string;
+  server?: string;
+  tool?: string;
+  team?: string;
+}
+
+export interface ImpactReport {
+  total: Figures;
+  groups: ImpactGroup[];
+}
+
+export interface Feedback {
+  server: string;
+  tool: string;
+  /** Who gave it, in clear; the store keeps only a keyed hash. */
+  person: string;
+  minutesSaved: number;
+  helpful: boolean;
+  comment?: string;
+  at: Date;
+}
+
+export interface FeedbackSummary {
+  server: string;
+  tool: string;
+  count: number;
+  medianMinutes: number;
+  helpful: number;
+}
+
+const DAY_MS = 86_400_000;
+const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+/** The Monday of the ISO week the day falls in. */
+function weekOf(ms: number): string {
+  const d = new Date(Math.floor(ms / DAY_MS) * DAY_MS);
+  const back = (d.getUTCDay() + 6) % 7;
+  return day(d.getTime() - back * DAY_MS);
+}
+
+const KEY_COLUMNS: Record<GroupBy, string[]> = {
+  server: ["server"],
+  tool: ["server", "tool"],
+  team: ["team"],
+  month: ["month"],
+  week: ["week"],
+  day: ["day"],
+};
+
+const INSERT_CHUNK = 200;
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const hours = (minutes: number) => Math.round((minutes / 60) * 100) / 100;
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+export class UsageStore {
+  private constructor(
+    readonly db: SqlDriver,
+    private readonly feedbackKey: string,
+    private readonly retentionDays: number,
+  ) {}
+
+  /** Migrates the database to the current schema and opens the store on it. */
+  static async open(db: SqlDriver, options: { retentionDays: number }): Promise<UsageStore> {
+    await migrate(db);
+    await db.run(`INSERT INTO store_settings (name, value) VALUES ('feedback_key', ?) ON CONFLICT (name) DO NOTHING`, [randomBytes(32).toString("hex")]);
+    const [key] = await db.all<{ value: string }>("SELECT value FROM store_settings WHERE name = 'feedback_key'");
+    return new UsageStore(db, key!.value, options.retentionDays);
+  }
+
+  /** Stores each record once; returns how many were new and how many it already had. */
+  async ingest(records: readonly StoredRecord[], now: Date = new Date()): Promise<{ accepted: number; duplicates: number }> {
+    if (records.length === 0) return { accepted: 0, duplicates: 0 };
+    return this.db.transaction(async (tx) => {
+      const inserted = new Set<string>();
+      for (let i = 0; i < records.length; i += INSERT_CHUNK) {
+        const chunk = records.slice(i, i + INSERT_CHUNK);
+        const params: SqlValue[] = [];
+        for (const r of chunk) {
+          params.push(r.id, r.server, r.team, r.tool, r.caller, r.callerKind, r.outcome, r.durationMs, r.minutesSaved, Date.parse(r.at), now.getTime());
+        }
+        const rows = await tx.all<{ id: string }>(
+          `INSERT INTO usage_records (id, server, team, tool, caller, caller_kind, outcome, duration_ms, minutes_saved, at_ms, received_ms)
+           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
+           ON CONFLICT (id) DO NOTHING RETURNING id`,
+          params,
+        );
+        for (const row of rows) inserted.add(row.id);
+      }
+      // Only new records reach the roll-ups, summed per row first (one upsert per row).
+      const daily = new Map<string, { values: SqlValue[]; calls: number; ok: number; minutes: number }>();
+      for (const r of records) {
+        if (!inserted.delete(r.id)) continue;
+        const at = Date.parse(r.at);
+        const d = day(at);
+        const key = JSON.stringify([d, r.server, r.tool, r.team, r.caller]);
+        let row = daily.get(key);
+        if (!row) {
+          row = { values: [d, weekOf(at), d.slice(0, 7), r.server, r.team, r.tool, r.caller, r.callerKind], calls: 0, ok: 0, minutes: 0 };
+          daily.set(key, row);
+        }
+        row.calls++;
+        if (r.outcome === "ok") row.ok++;
+        row.minutes += r.minutesSaved;
+      }
+      const rows = [...daily.values()];
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + INSERT_CHUNK);
+        await tx.run(
+          `INSERT INTO usage_daily (day, week, month, server, team, tool, caller, caller_kind, calls, ok_calls, minutes_saved)
+           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
+           ON CONFLICT (day, server, tool, team, caller) DO UPDATE SET
+             calls = usage_daily.calls + excluded.calls,
+             ok_calls = usage_daily.ok_calls + excluded.ok_calls,
+             minutes_saved = usage_daily.minutes_saved + excluded.minutes_saved`,
+          chunk.flatMap((r) => [...r.values, r.calls, r.ok, r.minutes]),
+        );
+      }
+      const accepted = rows.reduce((n, r) => n + r.calls, 0);
+      return { accepted, duplicates: records.length - accepted };
+    });
+  }
+
+  async impact(q: ImpactQuery): Promise<ImpactReport> {
+    const empty: Figures = { calls: 0, okCalls: 0, people: 0, minutesSaved: 0, hoursSaved: 0 };
+    if (q.servers && q.servers.length === 0) return { total: empty, groups: [] };
+    const where = ["day >= ?", "day <= ?"];
+    const params: SqlValue[] = [q.from, q.to];
+    if (q.servers) {
+      where.push(`server IN (${q.servers.map(() => "?").join(", ")})`);
+      params.push(...q.servers);
+    }
+    const keys = KEY_COLUMNS[q.groupBy];
+    const byTool = [...new Set([...keys, "server", "tool"])];
+    const person = `${where.join(" AND ")} AND caller_kind = 'person'`;
+    // Distinct people as a grouped subquery, not COUNT(DISTINCT): PostgreSQL hashes the
+    // former and sorts the latter. The three queries are independent: run them together.
+    const [sums, people, [allPeople]] = await Promise.all([
+      this.db.all<Record<string, string> & { calls: number; ok: number; minutes: number }>(
+        `SELECT ${byTool.join(", ")}, SUM(calls) AS calls, SUM(ok_calls) AS ok, SUM(minutes_saved) AS minutes
+         FROM usage_daily WHERE ${where.join(" AND ")} GROUP BY ${byTool.join(", ")}`,
+        params,
+      ),
+      this.db.all<Record<string, string> & { people: number }>(
+        `SELECT ${keys.join(", ")}, COUNT(*) AS people FROM (SELECT DISTINCT ${keys.join(", ")}, caller FROM usage_daily WHERE ${person}) AS d GROUP BY ${keys.join(", ")}`,
+        params,
+      ),
+      this.db.all<{ people: number }>(`SELECT COUNT(*) AS people FROM (SELECT DISTINCT caller FROM usage_daily WHERE ${person}) AS d`, params),
+    ]);
+    const calibrated = q.estimate === "feedback" ? await this.calibration(q.servers) : new Map<string, number>();
+
+    const keyOf = (row: Record<string, unknown>) => keys.map((k) => String(row[k])).join("/");
+    const groups = new Map<string, ImpactGroup>();
+    const total = { ...empty };
+    for (const row of sums) {
+      const key = keyOf(row);
+      let g = groups.get(key);
+      if (!g) {
+        g = { key, ...Object.fromEntries(keys.map((k) => [k, String(row[k])])), ...empty };
+        groups.set(key, g);
+      }
+      const calls = Number(row.calls);
+      const ok = Number(row.ok);
+      const perCall = calibrated.get(`${row.server} ${row.tool}`);
+      const minutes = perCall !== undefined ? ok * perCall : Number(row.minutes);
+      g.calls += calls;
+      g.okCalls += ok;
+      g.minutesSaved += minutes;
+      total.calls += calls;
+      total.okCalls += ok;
+      total.minutesSaved += minutes;
+    }
+    for (const row of people) {
+      const g = groups.get(keyOf(row));
+      if (g) g.people = Number(row.people);
+    }
+    total.people = Number(allPeople?.people ?? 0);
+    const finish = <T extends Figures>(f: T): T => ({ ...f, minutesSaved: round(f.minutesSaved), hoursSaved: hours(f.minutesSaved) });
+    return {
+      total: finish(total),
+      groups: [...groups.values()].map(finish).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
+    };
+  }
+
+  /** The median of people's feedback per tool, where there is any: "server tool" → minutes. */
+  private async calibration(servers: readonly string[] | undefined): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const s of await this.feedbackSummary(servers)) out.set(`${s.server} ${s.tool}`, s.medianMinutes);
+    return out;
+  }
+
+  /** Stores a person's feedback; a second one the same day for the same tool replaces the first. */
+  async putFeedback(f: Feedback): Promise<{ replaced: boolean }> {
+    const person = createHmac("sha256", this.feedbackKey).update(f.person).digest("hex");
+    const d = day(f.at.getTime());
+    return this.db.transaction(async (tx) => {
+      const before = await tx.all<{ n: number }>("SELECT COUNT(*) AS n FROM feedback WHERE server = ? AND tool = ? AND person = ? AND day = ?", [f.server, f.tool, person, d]);
+      await tx.run(
+        `INSERT INTO feedback (server, tool, person, day, minutes_saved, helpful, comment, at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (server, tool, person, day) DO UPDATE SET
+           minutes_saved = excluded.minutes_saved, helpful = excluded.helpful, comment = excluded.comment, at_ms = excluded.at_ms`,
+        [f.server, f.tool, person, d, f.minutesSaved, f.helpful ? 1 : 0, f.comment ?? null, f.at.getTime()],
+      );
+      return { replaced: Number(before[0]?.n ?? 0) > 0 };
+    });
+  }
+
+  async feedbackSummary(servers: readonly string[] | undefined): Promise<FeedbackSummary[]> {
+    if (servers && servers.length === 0) return [];
+    const rows = await this.db.all<{ server: string; tool: string; minutes_saved: number; helpful: number }>(
+      `SELECT server, tool, minutes_saved, helpful FROM feedback${servers ? ` WHERE server IN (${servers.map(() => "?").join(", ")})` : ""}`,
+      servers ?? [],
+    );
+    const by = new Map<string, { server: string; tool: string; minutes: number[]; helpful: number }>();
+    for (const r of rows) {
+      const key = `${r.server} ${r.tool}`;
+      let s = by.get(key);
+      if (!s) by.set(key, (s = { server: r.server, tool: r.tool, minutes: [], helpful: 0 }));
+      s.minutes.push(Number(r.minutes_saved));
+      if (Number(r.helpful)) s.helpful++;
+    }
+    return [...by.values()]
+      .map((s) => ({ server: s.server, tool: s.tool, count: s.minutes.length, medianMinutes: median(s.minutes), helpful: s.helpful }))
+      .sort((a, b) => (a.server + a.tool < b.server + b.tool ? -1 : 1));
+  }
+
+  /** Deletes raw records past the retention period; their roll-ups stay. */
+  async prune(now: Date = new Date()): Promise<{ removed: number }> {
+    const removed = await this.db.run("DELETE FROM usage_records WHERE at_ms < ?", [now.getTime() - this.retentionDays * DAY_MS]);
+    return { removed };
+  }
+
+  async rawCount(): Promise<number> {
+    const [row] = await this.db.all<{ n: number }>("SELECT COUNT(*) AS n FROM usage_records");
+    return Number(row?.n ?? 0);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
