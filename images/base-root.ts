@@ -51,7 +51,8 @@ export function baseRoot(repoRoot: string, into: string): BaseRoot {
   cpSync(debian, into, { recursive: true, verbatimSymlinks: true });
   for (const [path, text] of Object.entries(ETC_FILES)) {
     mkdirSync(join(into, path, ".."), { recursive: true });
-    writeFileSync(join(into, path), text);
+    writeFileSync(join(into, path), text, { mode: 0o644 });
+    chmodSync(join(into, path), 0o644); // the same bytes whatever this machine's umask
   }
   mkdirSync(join(into, "usr/local/bin"), { recursive: true });
   copyFileSync(strippedNode(node.binary, node.version), join(into, "usr/local/bin/node"));
