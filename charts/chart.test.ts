@@ -23,7 +23,10 @@ interface Manifest {
 }
 async function render(args: string[] = []): Promise<Manifest[]> {
   const out = await helmOk(["template", "tf", chartPath(), "--namespace=toolfleet-system", ...IMAGES, ...args]);
-  return parseAllDocuments(out)
+  const docs = parseAllDocuments(out);
+  // A duplicated key (e.g. a label written twice) is an error here, as it is for strict parsers.
+  for (const d of docs) if (d.errors.length > 0) throw new Error(`helm template wrote invalid YAML: ${d.errors.map((e) => e.message).join("; ")}`);
+  return docs
     .map((d) => d.toJS() as Manifest | null)
     .filter((d): d is Manifest => d !== null);
 }
