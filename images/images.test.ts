@@ -6,8 +6,9 @@
  * with a mounted kubeconfig, reconciles an McpServer on the local control plane.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { buildImages, archiveName, type ImageEntry } from "./build.js";
@@ -32,14 +33,25 @@ const fileDigest = (file: string) => createHash("sha256").update(readFileSync(fi
 
 /** Waits for `check` while the container runs; its exit fails at once, with its log. */
 async function whileRunning<T>(c: RunningContainer, what: string, check: () => Promise<T | undefined>): Promise<T> {
-  let exit: number | null | undefined;
-  void c.exited.then((code) => (exit = code));
-  return waitFor(what, async () => {
-    if (exit !== undefined) throw new Error(`the container exited (${exit}) before ${what}: ${c.logs().slice(-2000)}`);
-    return check();
-  }, 60_000, 250).catch((err: Error) => {
+  const exited = c.exited.then((code) => {
+    throw new Error(`the container exited (${code}) before ${what}`);
+  });
+  exited.catch(() => undefined); // also rejects when the test stops the container afterwards
+  return Promise.race([waitFor(what, check, 60_000, 250), exited]).catch((err: Error) => {
     throw new Error(`${err.message}\ncontainer log: ${c.logs().slice(-2000)}`);
   });
+}
+
+/**
+ * The admin kubeconfig as a pod would mount a Secret for the image's user: a copy only uid
+ * 65532 may read (the original is root's, mode 0600).
+ */
+function kubeconfigForContainer(): string {
+  const file = join(work, "kubeconfig");
+  copyFileSync(adminKubeconfigPath(), file);
+  chownSync(file, 65532, 65532);
+  chmodSync(file, 0o400);
+  return file;
 }
 
 let first: ImageEntry[] = [];
@@ -67,6 +79,23 @@ describe("make images", () => {
     }
     expect(JSON.parse(readFileSync(join(firstDir, "images.json"), "utf8"))).toEqual(first);
     console.log(first.map((e) => `${e.name}: ${(e.sizeBytes / 1e6).toFixed(1)} MB`).join("\n"));
+  });
+
+  it("labels each image with its source, version and revision", () => {
+    const blob = (archive: string, digest: string) => JSON.parse(execFileSync("tar", ["-xOf", archive, `./blobs/sha256/${digest.slice(7)}`], { encoding: "utf8" })) as Record<string, unknown>;
+    const revision = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+    for (const e of first) {
+      const archive = join(firstDir, archiveName(e.name));
+      const manifest = blob(archive, e.digest) as { config: { digest: string } };
+      const config = blob(archive, manifest.config.digest) as { config: { Labels: Record<string, string>; User: string } };
+      expect(config.config.User).toBe("65532:65532");
+      expect(config.config.Labels).toMatchObject({
+        "org.opencontainers.image.source": expect.stringMatching(/.+/),
+        "org.opencontainers.image.version": version,
+        "org.opencontainers.image.revision": revision,
+        "org.opencontainers.image.title": e.name,
+      });
+    }
   });
 
   it("gives the same digests and the same archive bytes when built again", () => {
@@ -103,7 +132,7 @@ describeContainers("the images as containers (runc)", () => {
       workDir: work,
       args: [`--port=${port}`, "--host=127.0.0.1", "--allow-anonymous=true"],
       env: { KUBECONFIG: "/etc/toolfleet/kubeconfig" },
-      mounts: { "/etc/toolfleet/kubeconfig": adminKubeconfigPath() },
+      mounts: { "/etc/toolfleet/kubeconfig": kubeconfigForContainer() },
     });
     running.push(c);
     const res = await whileRunning(c, "the registry container's /healthz", async () => {
@@ -167,7 +196,7 @@ describeContainers("the images as containers (runc)", () => {
       workDir: work,
       args: [`--namespaces=${ns}`, `--leader-election-namespace=${ns}`, `--metrics-addr=127.0.0.1:${port}`, "--identity=image-test"],
       env: { KUBECONFIG: "/etc/toolfleet/kubeconfig" },
-      mounts: { "/etc/toolfleet/kubeconfig": adminKubeconfigPath() },
+      mounts: { "/etc/toolfleet/kubeconfig": kubeconfigForContainer() },
     });
     running.push(c);
     try {
