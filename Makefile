@@ -5,7 +5,7 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE_TEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: run test build crds cluster cluster-down backends backends-down bench deps system-deps clean
+.PHONY: run test build crds images chart chart-values cluster cluster-down backends backends-down bench deps system-deps clean
 
 deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
@@ -23,6 +23,19 @@ build: deps
 ## crds: regenerate the CRD and admission-policy YAML from the zod schema in crds/
 crds: build
 	node dist/crds/generate.js
+
+## images: OCI archives of the operator, the registry and each domain server, without a container
+## daemon: dist/images/<name>.oci.tar and dist/images/images.json (see images/build.ts)
+images: build system-deps
+	node dist/images/build.js
+
+## chart: copy the CRD, the review-gate policy and the people's roles from crds/ into charts/toolfleet
+chart: build
+	node dist/charts/generate.js
+
+## chart-values: dist/images/chart-values.yaml, the chart's image values by digest (helm install -f)
+chart-values: images
+	node dist/charts/chart-values.js
 
 ## cluster: start (or reuse) the local control plane and install the API; kubeconfig in .toolfleet/kubeconfig
 cluster: build

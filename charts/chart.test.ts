@@ -1,0 +1,100 @@
+/**
+ * The chart without a cluster: its copies of crds/ are current, `helm lint --strict` is clean,
+ * images are named by digest (and a missing one is refused by name), bad values are refused by
+ * values.schema.json naming the field, and every metric the alerts and the dashboard query is
+ * one the code exports.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseAllDocuments } from "yaml";
+import { repoRoot } from "../local/cluster/paths.js";
+import { chartGeneratedFiles } from "./generate.js";
+import { chartPath, helm, helmOk } from "./helm.js";
+
+const DIGEST = `sha256:${"ab".repeat(32)}`;
+const IMAGES = [`--set=images.operator.digest=${DIGEST}`, `--set=images.registry.digest=${DIGEST}`];
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string };
+  spec?: Record<string, unknown>;
+  data?: Record<string, string>;
+}
+async function render(args: string[] = []): Promise<Manifest[]> {
+  const out = await helmOk(["template", "tf", chartPath(), "--namespace=toolfleet-system", ...IMAGES, ...args]);
+  const docs = parseAllDocuments(out);
+  // A duplicated key (e.g. a label written twice) is an error here, as it is for strict parsers.
+  for (const d of docs) if (d.errors.length > 0) throw new Error(`helm template wrote invalid YAML: ${d.errors.map((e) => e.message).join("; ")}`);
+  return docs
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((d): d is Manifest => d !== null);
+}
+
+describe("charts/toolfleet", () => {
+  it.each(Object.keys(chartGeneratedFiles(repoRoot())))("%s is what crds/ generates (run `make chart` after `make crds`)", (path) => {
+    expect(readFileSync(join(repoRoot(), path), "utf8")).toBe(chartGeneratedFiles(repoRoot())[path]);
+  });
+
+  it("helm lint --strict is clean, with the monitoring objects and the registry's routes on too", async () => {
+    const all = ["--set=monitoring.serviceMonitor.enabled=true", "--set=monitoring.prometheusRule.enabled=true", "--set=registry.ingress.enabled=true", "--set=registry.ingress.host=mcp.example.com", "--set=registry.httpRoute.enabled=true", "--set=registry.httpRoute.parentRefs[0].name=gw", "--set=oidc.issuer=https://idp.example.com", "--set=oidc.jwksUrl=https://idp.example.com/jwks"];
+    for (const extra of [[], all]) {
+      const r = await helm(["lint", "--strict", chartPath(), ...IMAGES, ...extra]);
+      expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({ code: 0, out: expect.stringContaining("0 chart(s) failed") });
+      expect(r.stdout).not.toMatch(/\[(WARNING|ERROR)\]/);
+    }
+  });
+
+  it("names images by digest, and refuses an image with neither digest nor tag by its value's name", async () => {
+    const docs = await render();
+    const images = docs.filter((d) => d.kind === "Deployment").map((d) => JSON.stringify(d.spec).match(/"image":"([^"]+)"/)?.[1]);
+    expect(images).toEqual([`localhost/toolfleet/toolfleet-operator@${DIGEST}`, `localhost/toolfleet/toolfleet-registry@${DIGEST}`]);
+    const r = await helm(["template", "tf", chartPath(), `--set=images.registry.digest=${DIGEST}`]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("images.operator: set digest");
+  });
+
+  it.each([
+    [["--set=review.requiredAreas=null"], "requiredAreas"],
+    [["--set=review.reviewerGroups.Security=x"], "Security"],
+    [["--set=images.operator.digest=sha256:short"], "digest"],
+    [["--set=operator.replicas=0"], "replicas"],
+    [["--set=operator.logLevel=loud"], "logLevel"],
+    [["--set=registry.publicUrl=ftp://x"], "publicUrl"],
+  ])("refuses %j, naming %s", async (args, field) => {
+    const r = await helm(["template", "tf", chartPath(), ...IMAGES, ...args]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(field);
+  });
+
+  it("passes the people's OIDC settings and the service-account issuer to the operator as flags", async () => {
+    const docs = await render(["--set=oidc.issuer=https://idp.example.com", "--set=oidc.jwksUrl=https://idp.example.com/jwks", "--set=oidc.audience=toolfleet", "--set=oidc.groupsClaim=roles", "--set=serviceAccountIssuer.jwksUrl=https://kubernetes.default.svc/openid/v1/jwks"]);
+    const operator = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "tf-toolfleet-operator");
+    const args = (operator?.spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0]!.args;
+    expect(args).toEqual(
+      expect.arrayContaining([
+        "--oidc-issuer=https://idp.example.com",
+        "--oidc-jwks-url=https://idp.example.com/jwks",
+        "--oidc-audience=toolfleet",
+        "--groups-claim=roles",
+        "--sa-issuer=https://kubernetes.default.svc.cluster.local",
+        "--sa-jwks-url=https://kubernetes.default.svc/openid/v1/jwks",
+        "--verifier-service-account=toolfleet-system/tf-toolfleet-operator",
+        "--leader-elect=true",
+      ]),
+    );
+    expect((operator?.spec as { replicas: number }).replicas).toBe(2);
+  });
+
+  it("alerts and the dashboard query only metrics the code exports", async () => {
+    const docs = await render(["--set=monitoring.prometheusRule.enabled=true"]);
+    const rules = JSON.stringify(docs.find((d) => d.kind === "PrometheusRule"));
+    const dashboard = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name.endsWith("-dashboard"))!.data!["toolfleet.json"]!;
+    JSON.parse(dashboard);
+    const exported = ["servers/kit/metrics.ts", "runtime/metrics.ts", "operator/operator.ts"].map((f) => readFileSync(join(repoRoot(), f), "utf8")).join("\n");
+    const used = new Set([...`${rules}\n${dashboard}`.matchAll(/\b(toolfleet_[a-z_]+?)(?:_bucket)?\b/g)].map((m) => m[1]!));
+    expect([...used].sort()).toEqual(["toolfleet_mcpservers", "toolfleet_minutes_saved_total", "toolfleet_reconcile_total", "toolfleet_tool_call_duration_seconds", "toolfleet_tool_calls_total"]);
+    for (const metric of used) expect({ metric, exported: exported.includes(`"${metric}"`) }).toEqual({ metric, exported: true });
+    for (const alert of ["ToolfleetServerUnpublished", "ToolfleetVerificationFailing", "ToolfleetReconcileErrors", "ToolfleetToolErrorRate"]) expect(rules).toContain(alert);
+  });
+});
