@@ -74,7 +74,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     path: ["review", "queue"],
     summary: "Servers waiting for your review areas (as your kubeconfig's user)",
     args: [],
-    flags: [kubeconfig],
+    flags: [{ name: "namespace", short: "n", value: "namespace", help: "only this namespace (default: every namespace you may read)" }, kubeconfig],
   },
   {
     path: ["review", "diff"],

@@ -252,7 +252,7 @@ async function review(sub: string, inv: Invocation, io: CliIo, format: Format): 
   }
   const who = await whoReviews(client);
   if (sub === "queue") {
-    const items = await reviewQueue(client, who);
+    const items = await reviewQueue(client, who, str(inv, "namespace"));
     emit(io.out, format, { reviewer: who.username, areas: who.areas, items }, () => {
       if (items.length === 0) return io.out.line(`Nothing waits for ${who.username} (${who.areas.join(", ")}).`);
       io.out.line(

@@ -105,11 +105,11 @@ function reviewsOf(s: McpServerObject): Record<string, ReviewEntry> {
   return parsed.success ? (parsed.data.review ?? {}) : {};
 }
 
-export async function reviewQueue(client: KubeClient, who: Reviewer): Promise<QueueItem[]> {
+export async function reviewQueue(client: KubeClient, who: Reviewer, namespace?: string): Promise<QueueItem[]> {
   requireReviewer(who);
   let list: { items: McpServerObject[] };
   try {
-    list = (await client.request("GET", client.path(McpServerType))) as { items: McpServerObject[] };
+    list = (await client.request("GET", client.path(McpServerType, namespace))) as { items: McpServerObject[] };
   } catch (err) {
     kubeError(err, "listing McpServers");
   }

@@ -37,6 +37,7 @@ export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log:
     issuer: config.users?.issuer,
     publicUrl: config.publicUrl,
     demoTokensDir: config.demoTokensDir,
+    ...(config.uiClientId && config.users ? { uiSignIn: { issuer: config.users.issuer, clientId: config.uiClientId } } : {}),
     health: { live: () => cache.healthy(), ready: () => cache.hasSynced() },
   });
   let server: Server;

@@ -8,6 +8,7 @@ export interface PageContext {
   viewer: Viewer;
   areas: readonly string[];
   demoLogin: boolean;
+  signOut?: boolean;
 }
 
 const serverHref = (e: CatalogEntry) => `/servers/${encodeURIComponent(e.namespace)}/${encodeURIComponent(e.name)}`;
@@ -47,7 +48,7 @@ ${queue.length ? html`<div class="grid">${queue.map((q) => card(q.e, ctx, html`<
 ${queueSection}
 <h2>${search ? `Servers matching “${search}”` : "Servers you can use"} · ${visible.length}</h2>
 ${visible.length ? html`<div class="grid" data-testid="catalog">${visible.map((e) => card(e, ctx))}</div>` : html`<div class="empty" data-testid="catalog-empty">No servers${search ? " match this search" : " you may use"}.</div>`}`;
-  return page("Servers", body, { viewer: ctx.viewer, demoLogin: ctx.demoLogin });
+  return page("Servers", body, { viewer: ctx.viewer, demoLogin: ctx.demoLogin, signOut: ctx.signOut ?? false });
 }
 
 function conditionRows(e: CatalogEntry): Html[] {
@@ -86,7 +87,7 @@ export function serverPage(e: CatalogEntry, ctx: PageContext): string {
 <table data-testid="tools"><thead><tr><th>Tool</th><th>What it does</th><th>Kind</th><th>Minutes saved / call</th><th>Groups</th></tr></thead><tbody>${tools}</tbody></table>
 <h2>Review</h2><table><thead><tr><th>Area</th><th>State</th><th>Reviewer</th><th>At</th><th>Comment</th></tr></thead><tbody>${reviews}</tbody></table>
 ${conditions.length ? html`<h2>Conditions</h2><table><thead><tr><th>Type</th><th>Status</th><th>Reason</th><th>Message</th></tr></thead><tbody>${conditions}</tbody></table>` : html``}`;
-  return page(e.spec.title, body, { viewer: ctx.viewer, demoLogin: ctx.demoLogin });
+  return page(e.spec.title, body, { viewer: ctx.viewer, demoLogin: ctx.demoLogin, signOut: ctx.signOut ?? false });
 }
 
 export interface DemoUser {
