@@ -42,6 +42,10 @@ function firstForm(html: string, base: string): { action: string; fields: Record
     if (type === "submit") buttons.push(name);
     else fields[name] = decode(value);
   }
+  for (const m of form[2]!.matchAll(/<button([^>]*)>/gi)) {
+    const name = /name="([^"]*)"/.exec(m[1]!)?.[1];
+    if (name) buttons.push(name);
+  }
   return { action: new URL(decode(form[1]!), base).toString(), fields, buttons };
 }
 

@@ -545,6 +545,8 @@ export async function startSparkLive(): Promise<SparkLiveBackend> {
 /** The realm people sign in to; its users, groups and clients are in keycloak-realm.json. */
 export const KEYCLOAK_REALM = "toolfleet";
 export const keycloakRealmFile = (): string => join(here, "keycloak-realm.json");
+/** Bumped when what is set up beside the realm file changes, so a reused Keycloak is set up again. */
+const REALM_SETUP_REVISION = 2;
 
 async function keycloakAdminToken(url: string, admin: { username: string; password: string }): Promise<string> {
   const res = await fetch(`${url}/realms/master/protocol/openid-connect/token`, {
@@ -563,7 +565,7 @@ async function keycloakAdminToken(url: string, admin: { username: string; passwo
  */
 async function syncKeycloakRealm(url: string, admin: { username: string; password: string }): Promise<void> {
   const text = readFileSync(keycloakRealmFile(), "utf8");
-  const digest = createHash("sha256").update(text).digest("hex");
+  const digest = createHash("sha256").update(`${text}\n${REALM_SETUP_REVISION}`).digest("hex");
   const realm = { ...(JSON.parse(text) as Record<string, unknown>) };
   realm.attributes = { ...((realm.attributes as Record<string, string> | undefined) ?? {}), "toolfleet.realm-digest": digest };
   const headers = { authorization: `Bearer ${await keycloakAdminToken(url, admin)}`, "content-type": "application/json" };
@@ -577,7 +579,41 @@ async function syncKeycloakRealm(url: string, admin: { username: string; passwor
   }
   const created = await fetch(`${url}/admin/realms`, { method: "POST", headers, body: JSON.stringify(realm), signal: AbortSignal.timeout(60_000) });
   if (!created.ok) throw new Error(`keycloak: importing ${keycloakRealmFile()} failed (HTTP ${created.status}): ${(await created.text()).slice(0, 500)}`);
+  await allowLoopbackRegistration(url, headers);
   progress("keycloak", `realm ${KEYCLOAK_REALM} imported from ${keycloakRealmFile()}`);
+}
+
+/**
+ * MCP clients (VS Code, Claude Code…) register themselves with dynamic client registration
+ * (RFC 7591). Keycloak allows anonymous registration only from trusted hosts, none by default:
+ * here the loopback addresses, where those clients run in a local setup. A registered client
+ * gets the realm's default client scopes, so one is added that puts the groups and the domain
+ * servers' audience in its tokens, as the CLI's client has. Done through the admin API because
+ * a realm file that lists client scopes replaces Keycloak's built-in ones.
+ */
+async function allowLoopbackRegistration(url: string, headers: Record<string, string>): Promise<void> {
+  const admin = `${url}/admin/realms/${KEYCLOAK_REALM}`;
+  const call = async (method: string, path: string, body?: unknown): Promise<Response> => {
+    const res = await fetch(`${admin}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(30_000) });
+    if (!res.ok) throw new Error(`keycloak: ${method} ${path} failed (HTTP ${res.status}): ${(await res.text()).slice(0, 300)}`);
+    return res;
+  };
+  const file = JSON.parse(readFileSync(keycloakRealmFile(), "utf8")) as { clients: Array<{ clientId: string; protocolMappers?: unknown[] }> };
+  const mappers = file.clients.find((c) => c.clientId === "toolfleet-cli")?.protocolMappers?.filter((m) => !JSON.stringify(m).includes("toolfleet-registry"));
+  const scope = await call("POST", "/client-scopes", {
+    name: "toolfleet-mcp-clients",
+    description: "For dynamically registered MCP clients: the groups claim and the domain servers' audience",
+    protocol: "openid-connect",
+    attributes: { "include.in.token.scope": "false", "display.on.consent.screen": "false" },
+    protocolMappers: mappers ?? [],
+  });
+  const scopeId = scope.headers.get("location")?.split("/").at(-1);
+  if (!scopeId) throw new Error("keycloak: the new client scope has no id");
+  await call("PUT", `/default-default-client-scopes/${scopeId}`);
+  const policies = (await (await call("GET", "/components?type=org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy")).json()) as Array<{ id: string; name: string; subType: string; config: Record<string, string[]> }>;
+  const trusted = policies.find((p) => p.name === "Trusted Hosts" && p.subType === "anonymous");
+  if (!trusted) throw new Error("keycloak: the realm has no anonymous Trusted Hosts registration policy");
+  await call("PUT", `/components/${trusted.id}`, { ...trusted, config: { ...trusted.config, "trusted-hosts": ["127.0.0.1", "localhost"] } });
 }
 
 const keycloakReady = (url: string) => probe(`${url}/realms/master/.well-known/openid-configuration`, async (r) => r.ok);
