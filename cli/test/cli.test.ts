@@ -14,10 +14,7 @@ import { REVIEWER_ROLE } from "../../crds/rbac.js";
 import { DEFAULT_REVIEWER_GROUPS } from "../../crds/index.js";
 import { McpServerType, type McpServerObject } from "../../mcpserver/index.js";
 import { startKeycloak, type KeycloakBackend } from "../../local/backends/harness.js";
-import { cluster, deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
-import { pki } from "../../local/cluster/controlplane.js";
-import { clientCredentials } from "../../local/cluster/pki.js";
-import { writeKubeconfig } from "../../local/cluster/kubeconfig.js";
+import { deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
 import { adminConfig } from "../../local/cluster/harness.js";
 import { loadRegistryConfig } from "../../registry-api/config.js";
 import { startRegistry, type RunningRegistry } from "../../registry-api/registry.js";
@@ -25,61 +22,16 @@ import { REGISTRY_AUDIENCE, UI_CLIENT_ID } from "../../registry-api/demo-identit
 import { kube, putServer, within } from "../../registry-api/test/fixtures.js";
 import { COMMANDS } from "../commands.js";
 import { EXIT } from "../errors.js";
-import { run } from "../main.js";
 import { readSession, writeSession } from "../settings.js";
-import { signInOnProvider } from "./provider-browser.js";
+import { people } from "./people.js";
 
 let keycloak: KeycloakBackend;
 let registry: RunningRegistry;
 let ns: string;
-let work: string;
+const work = mkdtempSync(join(tmpdir(), "toolfleet-cli-"));
 const bindingName = `toolfleet-cli-test-${process.pid}`;
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs toolfleet as `person` (their own config folder); `onNote` sees each stderr line as it comes. */
-async function toolfleet(person: string, argv: string[], opts: { onNote?: (line: string) => void; cwd?: string; home?: string } = {}): Promise<Ran> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const env = { TOOLFLEET_CONFIG_DIR: join(work, "config", person), HOME: opts.home ?? join(work, "home", person) };
-  const code = await run(argv, {
-    env,
-    cwd: opts.cwd ?? work,
-    out: {
-      line: (t = "") => void stdout.push(t),
-      note: (t) => {
-        stderr.push(t);
-        opts.onNote?.(t);
-      },
-    },
-  });
-  return { code, stdout: stdout.join("\n"), stderr: stderr.join("\n") };
-}
-
-/** `toolfleet login` (loopback PKCE), the person signing in on the provider's page. */
-async function login(person: string, extra: string[] = []): Promise<Ran> {
-  let signedIn: Promise<unknown> | undefined;
-  const ran = await toolfleet(person, ["login", "--registry", registry.url, ...extra], {
-    onNote: (line) => {
-      const device = /\(or open (\S+)\)/.exec(line)?.[1];
-      const page = /^\s+(http\S+)$/m.exec(line)?.[1];
-      const url = device ?? page;
-      if (url) signedIn = signInOnProvider(url, person, person);
-    },
-  });
-  await signedIn;
-  return ran;
-}
-
-const kubeconfigOf = (user: string, groups: string[]) => {
-  const path = join(work, `${user}.kubeconfig`);
-  writeKubeconfig(path, cluster().server, pki().caCert, clientCredentials(pki(), user, groups));
-  return path;
-};
+const { toolfleet, login, kubeconfigOf } = people(work, () => registry.url);
 
 async function getServer(name: string): Promise<McpServerObject> {
   return (await kube().request("GET", kube().path(McpServerType, ns, name))) as McpServerObject;
@@ -100,7 +52,6 @@ async function hashAs(name: string, specHash: string): Promise<number> {
 
 beforeAll(async () => {
   keycloak = await startKeycloak();
-  work = mkdtempSync(join(tmpdir(), "toolfleet-cli-"));
   ns = await testNamespace("cli");
   const client = kube();
   const tools = [
@@ -133,7 +84,7 @@ afterAll(async () => {
   await registry?.stop();
   await kube().request("DELETE", `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${bindingName}`).catch(() => undefined);
   if (ns) await deleteNamespace(ns);
-  if (work) rmSync(work, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
 });
 
 describe("the command line itself", () => {
