@@ -165,7 +165,14 @@ export interface DeviceOptions {
 export async function deviceSignIn(options: DeviceOptions): Promise<TokenAnswer> {
   const endpoint = options.provider.device_authorization_endpoint;
   if (!endpoint) throw new CliError("the provider does not offer the device flow: use toolfleet login without --device", EXIT.failure);
-  const start = await postForm(endpoint, { client_id: options.clientId, scope: SCOPE });
+  // PKCE here too (RFC 9700 advises it; Keycloak requires it of a client that demands S256).
+  const verifier = base64url(randomBytes(32));
+  const start = await postForm(endpoint, {
+    client_id: options.clientId,
+    scope: SCOPE,
+    code_challenge: base64url(createHash("sha256").update(verifier).digest()),
+    code_challenge_method: "S256",
+  });
   const Device = z.object({ device_code: z.string(), user_code: z.string(), verification_uri: z.string(), verification_uri_complete: z.string().optional(), expires_in: z.number(), interval: z.number().optional() });
   const device = Device.safeParse(start.body);
   if (start.status !== 200 || !device.success) throw new CliError(`the provider refused the device sign-in: ${describe(start.body)}`, EXIT.notSignedIn);
@@ -179,6 +186,7 @@ export async function deviceSignIn(options: DeviceOptions): Promise<TokenAnswer>
       grant_type: "urn:ietf:params:oauth:grant-type:device_code",
       device_code: d.device_code,
       client_id: options.clientId,
+      code_verifier: verifier,
     });
     if (answer.status === 200) return tokens(answer.body);
     const error = answer.body.error;

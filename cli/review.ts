@@ -120,7 +120,7 @@ export async function reviewQueue(client: KubeClient, who: Reviewer, namespace?:
     const waiting = who.areas.flatMap((area): QueueItem["waiting"] => {
       const r = reviews[area];
       if (!r || r.decision === "Pending") return [{ area, state: "Pending" }];
-      return r.specHash !== hash || !hashCurrent(s) ? [{ area, state: "Stale" }] : [];
+      return r.specHash !== hash ? [{ area, state: "Stale" }] : [];
     });
     if (waiting.length === 0) continue;
     const spec = s.spec as { title?: string; owner?: { team?: string } };
@@ -153,19 +153,29 @@ async function getServer(client: KubeClient, ref: { namespace: string; name: str
   }
 }
 
-function currentHash(s: McpServerObject): string {
-  if (!hashCurrent(s)) {
-    throw new CliError(
-      `${s.metadata.namespace}/${s.metadata.name}: the operator has not hashed generation ${s.metadata.generation} of the spec yet; try again in a moment`,
-      EXIT.stale,
-    );
+/** How long to wait for the operator to hash the spec's latest generation (a review itself adds one). */
+const HASH_WAIT_MS = 30_000;
+
+/**
+ * The server once the operator has hashed its latest generation. Every review written adds a
+ * generation (the hash, which leaves reviews out, stays the same), so right after another
+ * reviewer's decision this waits a moment for the operator instead of refusing.
+ */
+async function hashedServer(client: KubeClient, ref: { namespace: string; name: string }, waitMs = HASH_WAIT_MS): Promise<McpServerObject & { status: { specHash: string } }> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const s = await getServer(client, ref);
+    if (hashCurrent(s)) return s as McpServerObject & { status: { specHash: string } };
+    if (Date.now() >= deadline) {
+      throw new CliError(`${ref.namespace}/${ref.name}: the operator has not hashed generation ${s.metadata.generation} of the spec within ${waitMs / 1000} s; is it running?`, EXIT.stale);
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
-  return s.status!.specHash!;
 }
 
 export async function reviewDiff(client: KubeClient, ref: { namespace: string; name: string }): Promise<ShownDiff> {
-  const s = await getServer(client, ref);
-  const specHash = currentHash(s);
+  const s = await hashedServer(client, ref);
+  const specHash = s.status.specHash;
   const reviews = Object.entries(reviewsOf(s)).map(([area, r]) => ({
     area,
     decision: r.decision,
@@ -197,38 +207,42 @@ export async function decide(client: KubeClient, who: Reviewer, ref: { namespace
   if (!who.areas.includes(options.area)) {
     throw new CliError(`${who.username} may not decide for ${options.area}: not in ${who.areaGroups[options.area]}, its reviewer group`, EXIT.denied);
   }
-  const s = await getServer(client, ref);
-  const hash = currentHash(s);
-  if (options.specHash !== undefined && options.specHash !== hash) {
-    throw new CliError(
-      `${ref.namespace}/${ref.name} changed since it was shown: its spec hash is now ${hash}, not ${options.specHash}; run toolfleet review diff ${ref.namespace}/${ref.name} again`,
-      EXIT.stale,
-    );
-  }
+  // Without a hash from the person, what this command shows (the diff) is what it approves.
   const shown = options.specHash === undefined ? await reviewDiff(client, ref) : undefined;
-  if (shown && shown.specHash !== hash) throw new CliError(`${ref.namespace}/${ref.name} changed while it was shown; run toolfleet review diff again`, EXIT.stale);
-  const review: ReviewEntry = {
-    decision: options.decision,
-    reviewer: who.username,
-    at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    specHash: hash,
-    ...(options.comment ? { comment: options.comment } : {}),
-  };
-  const hasReview = typeof s.spec === "object" && s.spec !== null && "review" in s.spec;
-  const patch = [
-    // The spec the hash was computed for is still the spec: no generation has been added since,
-    // and the operator's hash is the one shown.
-    { op: "test", path: "/metadata/generation", value: s.metadata.generation },
-    { op: "test", path: "/status/specHash", value: hash },
-    hasReview ? { op: "add", path: `/spec/review/${options.area}`, value: review } : { op: "add", path: "/spec/review", value: { [options.area]: review } },
-  ];
-  try {
-    await client.request("PATCH", client.path(McpServerType, ref.namespace, ref.name), patch, undefined, "application/json-patch+json");
-  } catch (err) {
-    if (err instanceof KubeApiError && (err.statusCode === 422 || err.statusCode === 409) && /test/i.test(err.serverMessage)) {
-      throw new CliError(`${ref.namespace}/${ref.name} changed since it was shown (its spec or hash moved on): nothing written; run toolfleet review diff again`, EXIT.stale);
+  const vouched = options.specHash ?? shown!.specHash;
+  // Another reviewer's write between our read and ours fails the test below although the
+  // reviewed spec is the same: read again and retry while the hash is still the one shown.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const s = await hashedServer(client, ref);
+    const hash = s.status.specHash;
+    if (hash !== vouched) {
+      throw new CliError(
+        `${ref.namespace}/${ref.name} changed since it was shown: its spec hash is now ${hash}, not ${vouched}; run toolfleet review diff ${ref.namespace}/${ref.name} again`,
+        EXIT.stale,
+      );
     }
-    kubeError(err, `writing the ${options.area} review of ${ref.namespace}/${ref.name}`);
+    const review: ReviewEntry = {
+      decision: options.decision,
+      reviewer: who.username,
+      at: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+      specHash: hash,
+      ...(options.comment ? { comment: options.comment } : {}),
+    };
+    const hasReview = typeof s.spec === "object" && s.spec !== null && "review" in s.spec;
+    const patch = [
+      // The spec the hash was computed for is still the spec: no generation has been added since
+      // this read, and the operator's hash is the one shown.
+      { op: "test", path: "/metadata/generation", value: s.metadata.generation },
+      { op: "test", path: "/status/specHash", value: hash },
+      hasReview ? { op: "add", path: `/spec/review/${options.area}`, value: review } : { op: "add", path: "/spec/review", value: { [options.area]: review } },
+    ];
+    try {
+      await client.request("PATCH", client.path(McpServerType, ref.namespace, ref.name), patch, undefined, "application/json-patch+json");
+      return { ...ref, area: options.area, review, ...(shown ? { shown } : {}) };
+    } catch (err) {
+      if (err instanceof KubeApiError && (err.statusCode === 422 || err.statusCode === 409) && /test/i.test(err.serverMessage)) continue;
+      kubeError(err, `writing the ${options.area} review of ${ref.namespace}/${ref.name}`);
+    }
   }
-  return { ...ref, area: options.area, review, ...(shown ? { shown } : {}) };
+  throw new CliError(`${ref.namespace}/${ref.name} kept changing while the review was written: nothing written; run toolfleet review diff again`, EXIT.stale);
 }

@@ -285,12 +285,21 @@ describe("reviewing through the reviewer's own kubeconfig", () => {
     const after = JSON.parse((await toolfleet("sam", ["review", "queue", "-n", ns, "--kubeconfig", sam, "-o", "json"])).stdout) as { items: Array<{ name: string }> };
     expect(after.items.map((i) => i.name)).not.toContain("airflow");
 
-    // The owner changes the spec after the reviewer looked: the shown hash is stale, and so is
-    // any decision until the operator has hashed the new generation.
+    // The owner changes the spec after the next reviewer looked (the operator hashes it anew):
+    // the hash that reviewer was shown is stale, and nothing is written.
+    // The review added a generation; the operator hashes it (the same hash: reviews are not hashed).
+    expect(await hashAs("airflow", hash("1"))).toBe(generation + 1);
+    const lee = kubeconfigOf("lee", [DEFAULT_REVIEWER_GROUPS.legal!]);
+    const shown = JSON.parse((await toolfleet("lee", ["review", "diff", `${ns}/airflow`, "--kubeconfig", lee, "-o", "json"])).stdout) as { specHash: string; generation: number };
+    expect(shown).toMatchObject({ specHash: hash("1"), generation: generation + 1 });
     await kube().request("PATCH", kube().path(McpServerType, ns, "airflow"), { spec: { description: "Changed after the review" } }, undefined, "application/merge-patch+json");
-    const stale = await toolfleet("lee", ["review", "approve", `${ns}/airflow`, "--area", "legal", "--spec-hash", hash("1"), "--kubeconfig", kubeconfigOf("lee", [DEFAULT_REVIEWER_GROUPS.legal!])]);
-    expect([stale.code, stale.stderr]).toEqual([EXIT.stale, expect.stringContaining(`the operator has not hashed generation ${generation + 1} of the spec yet`)]);
+    await hashAs("airflow", hash("4"));
+    const stale = await toolfleet("lee", ["review", "approve", `${ns}/airflow`, "--area", "legal", "--spec-hash", shown.specHash, "--kubeconfig", lee]);
+    expect([stale.code, stale.stderr]).toEqual([EXIT.stale, expect.stringContaining(`changed since it was shown: its spec hash is now ${hash("4")}, not ${hash("1")}`)]);
     expect((await getServer("airflow")).spec).not.toHaveProperty("review.legal");
+    // Sam's approval was for the old hash: the change is back in sam's queue, as stale.
+    const again = JSON.parse((await toolfleet("sam", ["review", "queue", "-n", ns, "--kubeconfig", sam, "-o", "json"])).stdout) as { items: Array<{ name: string; waiting: unknown }> };
+    expect(again.items.find((i) => i.name === "airflow")?.waiting).toEqual([{ area: "security", state: "Stale" }]);
   });
 
   it("rejects with a reason, and refuses people who are not reviewers of the area", async () => {

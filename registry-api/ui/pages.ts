@@ -100,7 +100,7 @@ export function loginPage(users: readonly DemoUser[]): string {
   const buttons = users.map(
     (u) => html`<form method="post" action="/login"><input type="hidden" name="user" value="${u.name}"><button type="submit" data-testid="login-${u.name}"><b>${u.name}</b><small>${u.role}</small><small>${u.groups.join(", ") || "no groups"}</small></button></form>`,
   );
-  return page("Sign in", html`<h1>Sign in as a demo user</h1><p class="meta">Local run only: each user is a signed token of the demo issuer in .toolfleet/tokens.</p><div class="users">${buttons}</div>`);
+  return page("Sign in", html`<h1>Sign in as a demo user</h1><p class="meta">Without an identity provider (tests only): each user is a signed token of a test issuer.</p><div class="users">${buttons}</div>`);
 }
 
 export function messagePage(title: string, message: string, viewer?: Viewer): string {
