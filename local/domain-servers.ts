@@ -13,7 +13,7 @@
 import { DEFAULT_REGISTRY_PREFIX, DEFAULT_VERIFIER_SERVICE_ACCOUNT as DEFAULT_VERIFIER } from "../mcpserver/index.js";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { repoRoot } from "./cluster/paths.js";
 import { parse } from "yaml";
 import { McpServer, type McpServer as McpServerObject } from "../crds/index.js";
 import { serverPolicy } from "../policy/index.js";
@@ -33,12 +33,8 @@ export type DomainServerName = (typeof DOMAIN_SERVERS)[number];
 /** The operator's default verifier identity, which may list tools and call none. */
 export { DEFAULT_VERIFIER };
 
-// crds/samples from here, also when running compiled from dist/.
-function samplesDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = here.replace(/[\\/]dist[\\/]servers$/, "").replace(/[\\/]servers$/, "");
-  return join(root, "crds", "samples");
-}
+// crds/samples of the repository, also when running compiled from dist/.
+const samplesDir = () => join(repoRoot(), "crds", "samples");
 
 /** The McpServer sample of a domain server (crds/samples/<name>.yaml), validated and defaulted. */
 export function readSample(name: DomainServerName): McpServerObject {

@@ -28,6 +28,7 @@ import type { RunningOperator } from "../operator/operator.js";
 import { loadRegistryConfig } from "../registry-api/config.js";
 import { MCP_AUDIENCE, REGISTRY_AUDIENCE } from "../registry-api/demo-identity.js";
 import { startRegistry, type RunningRegistry } from "../registry-api/registry.js";
+import { createLogger, type AuditRecord } from "../servers/kit/index.js";
 import { people } from "../cli/test/people.js";
 import { getServer, grantRoles, startTestOperator, waitFor } from "./operator/harness.js";
 
@@ -38,6 +39,8 @@ let trino: TrinoBackend;
 let presto: RunningDomainServer;
 let operator: RunningOperator;
 let registry: RunningRegistry;
+/** The Presto server's audit trail, as its owner would read it. */
+const audit: AuditRecord[] = [];
 const { toolfleet, login, kubeconfigOf } = people(work, () => registry.url);
 
 /** An MCP client built from a client configuration entry, `${VAR}` expanded as Claude Code does. */
@@ -78,6 +81,8 @@ beforeAll(async () => {
     names: ["presto"],
     namespace: ns,
     policyDir: join(work, "policies"),
+    logger: createLogger({}, { sink: () => undefined }),
+    audit: { write: (record) => void audit.push(record) },
     auth: {
       users: { issuer: keycloak.issuer, audience: MCP_AUDIENCE, keys: { jwksUrl: `${keycloak.issuer}/protocol/openid-connect/certs` } },
       serviceAccounts: { issuer: server, keys: { jwksUrl: `${server}/openid/v1/jwks`, fetch: kubernetesJwksFetch({ ca: tls.ca, clientCert: tls.admin }) } },
@@ -179,6 +184,11 @@ describe("the journey", () => {
     } finally {
       await confirming.client.close();
     }
+    expect(audit.filter((a) => a.tool === "cancel_query").map((a) => [a.caller, a.outcome])).toEqual([
+      [{ kind: "user", subject: "ana" }, "denied"],
+      [{ kind: "user", subject: "olga" }, "declined"],
+      [{ kind: "user", subject: "olga" }, "ok"],
+    ]);
 
     // An outsider sees nothing, and the server refuses them.
     expect((await login("otto")).code).toBe(0);
