@@ -19,6 +19,7 @@ system-deps:
 build: deps
 	@echo "[build] tsc"
 	@tsc -p tsconfig.json
+	@chmod +x dist/cli/bin.js
 
 ## crds: regenerate the CRD and admission-policy YAML from the zod schema in crds/
 crds: build

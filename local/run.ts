@@ -14,13 +14,15 @@
  */
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { writeKubeconfig } from "./cluster/kubeconfig.js";
+import { clientCredentials } from "./cluster/pki.js";
 import { DEFAULT_REVIEWER_GROUPS } from "../crds/index.js";
 import { EDITOR_ROLE, REVIEWER_ROLE } from "../crds/rbac.js";
 import { CLI_CLIENT_ID, DEMO_PEOPLE, MCP_AUDIENCE, REGISTRY_AUDIENCE, UI_CLIENT_ID } from "../registry-api/index.js";
 import { createLogger } from "../servers/kit/index.js";
 import { clusterUp } from "./cluster/cli.js";
-import { httpOk, readState, runningCluster, stopCluster } from "./cluster/controlplane.js";
+import { httpOk, pki, readState, runningCluster, stopCluster } from "./cluster/controlplane.js";
 import { clusterTls } from "./cluster/harness.js";
 import { kubectl } from "./cluster/kubectl.js";
 import { adminKubeconfigPath, repoRoot, stateDir } from "./cluster/paths.js";
@@ -104,6 +106,11 @@ async function main(): Promise<void> {
 
     await apply([namespace(SERVERS_NAMESPACE), namespace(SAMPLES_NAMESPACE)]);
     await apply([{ apiVersion: "v1", kind: "ServiceAccount", metadata: OPERATOR_SA }, ...demoBindings()]);
+    // Each demo person's own kubeconfig (a client certificate of the cluster CA in their groups),
+    // so reviewers act as themselves: toolfleet review … --kubeconfig .toolfleet/kubeconfigs/sam.kubeconfig
+    const kubeconfigs = join(stateDir(), "kubeconfigs");
+    mkdirSync(kubeconfigs, { recursive: true, mode: 0o700 });
+    for (const p of DEMO_PEOPLE) writeKubeconfig(join(kubeconfigs, `${p.name}.kubeconfig`), readState()!.server, pki().caCert, clientCredentials(pki(), p.name, p.groups));
 
     // The operator.
     const operatorPort = await freePort();
@@ -204,6 +211,7 @@ function summary(registryUrl: string, servers: RunningDomainServer[], published:
   say(`registry API   curl -H "Authorization: Bearer $(${cli} token)" ${registryUrl}/v0.1/servers`);
   say(`provider       ${provider.issuer}  (admin console ${provider.url}/admin as ${provider.admin.username} / ${provider.admin.password}; keeps running: make backends-down stops it)`);
   say(`McpServers     KUBECONFIG=${kubeconfig} kubectl get mcps -A`);
+  say(`review         ${cli} review queue --kubeconfig ${rel(join(stateDir(), "kubeconfigs"))}/sam.kubeconfig  (each demo person has one)`);
   say(`kubectl        ${join(readState()?.binDir ?? "", "kubectl")} (the cluster's version)`);
   for (const s of servers) say(`MCP endpoint   ${s.name.padEnd(8)} ${s.url}  ${published.has(s.name) ? `published as ${published.get(s.name)}` : "not published yet (kubectl describe mcps)"}`);
   say("running; Ctrl-C stops it");
