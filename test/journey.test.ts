@@ -30,7 +30,7 @@ import { MCP_AUDIENCE, REGISTRY_AUDIENCE } from "../registry-api/demo-identity.j
 import { startRegistry, type RunningRegistry } from "../registry-api/registry.js";
 import { createLogger, type AuditRecord } from "../servers/kit/index.js";
 import { people } from "../cli/test/people.js";
-import { getServer, grantRoles, startTestOperator, waitFor } from "./operator/harness.js";
+import { getServer, grantRoles, releaseMcpServers, startTestOperator, waitFor } from "./operator/harness.js";
 
 const work = mkdtempSync(join(tmpdir(), "toolfleet-journey-"));
 let ns: string;
@@ -106,7 +106,11 @@ afterAll(async () => {
   await registry?.stop();
   await operator?.stop();
   await presto?.stop();
-  if (ns) await deleteNamespace(ns);
+  if (ns) {
+    // The stopped operator no longer removes its finalizer: release the McpServer, or the namespace never goes.
+    await releaseMcpServers(ns);
+    await deleteNamespace(ns);
+  }
   rmSync(work, { recursive: true, force: true });
 });
 
