@@ -19,6 +19,7 @@ system-deps:
 build: deps
 	@echo "[build] tsc"
 	@tsc -p tsconfig.json
+	@chmod +x dist/cli/bin.js
 
 ## crds: regenerate the CRD and admission-policy YAML from the zod schema in crds/
 crds: build
@@ -45,8 +46,9 @@ cluster: build
 cluster-down:
 	@if [ -f dist/local/cluster/cli.js ]; then node dist/local/cluster/cli.js down; else rm -rf .toolfleet/cluster .toolfleet/kubeconfig; fi
 
-## backends: install the real Trino, Airflow and Spark the domain servers are tested against (cached, once)
+## backends: install the real Trino, Airflow and Spark the domain servers are tested against, and Keycloak, the identity provider (cached, once)
 backends:
+	@bash local/backends/install-keycloak.sh >&2
 	@bash local/backends/install-trino.sh >&2
 	@bash local/backends/install-airflow.sh >&2
 	@bash local/backends/install-spark.sh >&2

@@ -2,30 +2,33 @@
  * `make run`: the whole system on the local control plane, in the foreground until Ctrl-C.
  *
  * 1. The control plane (built the first time, reused when it runs) with the API installed.
- * 2. A demo identity provider: signed tokens for the demo people in `.toolfleet/tokens/`.
+ * 2. The identity provider: Keycloak on loopback with the demo people of the toolfleet realm
+ *    (local/backends/keycloak-realm.json), started once and reused like the backends.
  * 3. The operator, as its own process, with the admin kubeconfig.
  * 4. The Presto, Spark and Airflow servers against real local backends (or those named by
  *    PRESTO_URL, SPARK_URL, AIRFLOW_URL), registered as remote McpServers in `data-platform`
  *    and approved by the demo reviewers, so the operator verifies their tools for real and
  *    publishes them. The workload samples go to `toolfleet-samples`, where they wait for review.
- * 5. The registry API and UI on 127.0.0.1:$REGISTRY_PORT (8080).
+ * 5. The registry API and UI on 127.0.0.1:$REGISTRY_PORT (8080), signing people in with Keycloak.
  * Ctrl-C stops what this run started, in reverse order.
  */
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { writeKubeconfig } from "./cluster/kubeconfig.js";
+import { clientCredentials } from "./cluster/pki.js";
 import { DEFAULT_REVIEWER_GROUPS } from "../crds/index.js";
 import { EDITOR_ROLE, REVIEWER_ROLE } from "../crds/rbac.js";
-import { ensureDemoIdentity } from "../registry-api/index.js";
+import { CLI_CLIENT_ID, DEMO_PEOPLE, MCP_AUDIENCE, REGISTRY_AUDIENCE, UI_CLIENT_ID } from "../registry-api/index.js";
 import { createLogger } from "../servers/kit/index.js";
 import { clusterUp } from "./cluster/cli.js";
-import { httpOk, readState, runningCluster, stopCluster } from "./cluster/controlplane.js";
+import { httpOk, pki, readState, runningCluster, stopCluster } from "./cluster/controlplane.js";
 import { clusterTls } from "./cluster/harness.js";
 import { kubectl } from "./cluster/kubectl.js";
 import { adminKubeconfigPath, repoRoot, stateDir } from "./cluster/paths.js";
 import { kubernetesJwksFetch } from "../auth/index.js";
 import { DOMAIN_SERVERS, readSample, startDomainServers, type RunningDomainServer } from "./domain-servers.js";
-import { freePort } from "./backends/harness.js";
+import { freePort, startKeycloak, type KeycloakBackend } from "./backends/harness.js";
 import { watchMcpServers } from "../mcpserver/index.js";
 import { loadKubeconfigFile } from "../runtime/kubeconfig.js";
 import { approveAsReviewers, keepPoliciesInSync, waitInCache, type ServerCache } from "./reviews.js";
@@ -96,11 +99,19 @@ async function main(): Promise<void> {
     if (!reused) cleanup.push({ what: "the local control plane", stop: () => stopCluster() });
     const logs = join(stateDir(), "logs");
 
-    const identity = await ensureDemoIdentity();
-    say(`demo people: ${identity.people.map((p) => `${p.name} (${p.role})`).join("; ")}`);
+    say("starting the identity provider (Keycloak; the first time installs it)");
+    const provider = await startKeycloak();
+    const jwksUrl = `${provider.issuer}/protocol/openid-connect/certs`;
+    say(`identity provider ${provider.issuer} (log ${rel(provider.log)})`);
+    say(`demo people (password = name): ${DEMO_PEOPLE.map((p) => `${p.name} (${p.role})`).join("; ")}`);
 
     await apply([namespace(SERVERS_NAMESPACE), namespace(SAMPLES_NAMESPACE)]);
     await apply([{ apiVersion: "v1", kind: "ServiceAccount", metadata: OPERATOR_SA }, ...demoBindings()]);
+    // Each demo person's own kubeconfig (a client certificate of the cluster CA in their groups),
+    // so reviewers act as themselves: toolfleet review … --kubeconfig .toolfleet/kubeconfigs/sam.kubeconfig
+    const kubeconfigs = join(stateDir(), "kubeconfigs");
+    mkdirSync(kubeconfigs, { recursive: true, mode: 0o700 });
+    for (const p of DEMO_PEOPLE) writeKubeconfig(join(kubeconfigs, `${p.name}.kubeconfig`), readState()!.server, pki().caCert, clientCredentials(pki(), p.name, p.groups));
 
     // The operator.
     const operatorPort = await freePort();
@@ -115,12 +126,13 @@ async function main(): Promise<void> {
     await waitUntilReady(operator, () => httpOk(`http://127.0.0.1:${operatorPort}/readyz`), 60_000);
     say(`operator running (metrics http://127.0.0.1:${operatorPort}/metrics, log ${rel(operator.log)})`);
 
-    // The domain servers, trusting the demo issuer for people and the cluster for services.
+    // The domain servers, trusting the provider for people (tokens for the servers' audience)
+    // and the cluster for services; their protected-resource metadata names the provider.
     const server = readState()?.server ?? "";
     const tls = clusterTls();
     say("starting the Presto, Spark and Airflow servers and their backends (the first time installs the backends)");
     const registryPort = Number(process.env.REGISTRY_PORT ?? 8080);
-    const usage = await usageRecorders({ namespace: SERVERS_NAMESPACE, names: DOMAIN_SERVERS, registryUrl: `http://127.0.0.1:${registryPort}`, audience: identity.audience });
+    const usage = await usageRecorders({ namespace: SERVERS_NAMESPACE, names: DOMAIN_SERVERS, registryUrl: `http://127.0.0.1:${registryPort}`, audience: REGISTRY_AUDIENCE });
     const serverLog = createWriteStream(join(logs, "servers.log"), { flags: "a" });
     const auditLog = createWriteStream(join(logs, "audit.log"), { flags: "a" });
     const servers = await startDomainServers({
@@ -130,7 +142,7 @@ async function main(): Promise<void> {
       namespace: SERVERS_NAMESPACE,
       usage,
       auth: {
-        users: { issuer: identity.issuer, audience: identity.audience, keys: { jwks: identity.jwks } },
+        users: { issuer: provider.issuer, audience: MCP_AUDIENCE, keys: { jwksUrl } },
         serviceAccounts: { issuer: server, keys: { jwksUrl: `${server}/openid/v1/jwks`, fetch: kubernetesJwksFetch({ ca: tls.ca, clientCert: tls.admin }) } },
       },
     });
@@ -159,11 +171,11 @@ async function main(): Promise<void> {
         KUBECONFIG: adminKubeconfigPath(),
         REGISTRY_PORT: String(registryPort),
         REGISTRY_HOST: "127.0.0.1",
-        REGISTRY_OIDC_ISSUER: identity.issuer,
-        REGISTRY_OIDC_AUDIENCE: identity.audience,
-        REGISTRY_OIDC_JWKS_FILE: identity.jwksFile,
-        REGISTRY_DEMO_TOKENS_DIR: identity.tokensDir,
-        REGISTRY_SERVICE_ACCOUNT_AUDIENCE: identity.audience,
+        REGISTRY_OIDC_ISSUER: provider.issuer,
+        REGISTRY_OIDC_AUDIENCE: REGISTRY_AUDIENCE,
+        REGISTRY_OIDC_JWKS_URL: jwksUrl,
+        REGISTRY_UI_CLIENT_ID: UI_CLIENT_ID,
+        REGISTRY_SERVICE_ACCOUNT_AUDIENCE: REGISTRY_AUDIENCE,
       },
       join(logs, "registry.log"),
     );
@@ -172,7 +184,7 @@ async function main(): Promise<void> {
     await waitUntilReady(registry, () => httpOk(`${registryUrl}/readyz`), 60_000);
 
     const published = await waitForPublished(cache, servers, 120_000);
-    summary(registryUrl, servers, published, rel(identity.tokensDir));
+    summary(registryUrl, servers, published, provider);
     const why = await interrupted;
     await stopAll(why);
   } catch (err) {
@@ -192,16 +204,19 @@ async function waitForPublished(cache: ServerCache, servers: RunningDomainServer
   return waitInCache(cache, "every server published", () => (published().size === servers.length ? published() : undefined), timeoutMs).catch(() => published());
 }
 
-function summary(registryUrl: string, servers: RunningDomainServer[], published: Map<string, string>, tokens: string): void {
+function summary(registryUrl: string, servers: RunningDomainServer[], published: Map<string, string>, provider: KeycloakBackend): void {
   const kubeconfig = rel(adminKubeconfigPath());
+  const cli = `node ${rel(join(repoRoot(), "dist", "cli", "bin.js"))}`;
   say("");
-  say(`registry UI    ${registryUrl}/  (log in as any demo person)`);
-  say(`registry API   curl -H "Authorization: Bearer $(cat ${tokens}/ana.jwt)" ${registryUrl}/v0.1/servers`);
-  say(`access check   curl -H "Authorization: Bearer $(cat ${tokens}/ana.jwt)" -H 'content-type: application/json' -d '{"server":"${published.get("presto") ?? "<registry name>"}","tool":"run_query"}' ${registryUrl}/api/v1/access`);
+  say(`registry UI    ${registryUrl}/  (sign in as any demo person, e.g. ana / ana)`);
+  say(`sign in        ${cli} login --registry ${registryUrl}   (or --device; client ${CLI_CLIENT_ID})`);
+  say(`find, check    ${cli} servers; ${cli} access presto run_query; ${cli} connect presto --client claude-code`);
+  say(`registry API   curl -H "Authorization: Bearer $(${cli} token)" ${registryUrl}/v0.1/servers`);
+  say(`provider       ${provider.issuer}  (admin console ${provider.url}/admin as ${provider.admin.username} / ${provider.admin.password}; keeps running: make backends-down stops it)`);
   say(`McpServers     KUBECONFIG=${kubeconfig} kubectl get mcps -A`);
+  say(`review         ${cli} review queue --kubeconfig ${rel(join(stateDir(), "kubeconfigs"))}/sam.kubeconfig  (each demo person has one)`);
   say(`kubectl        ${join(readState()?.binDir ?? "", "kubectl")} (the cluster's version)`);
   for (const s of servers) say(`MCP endpoint   ${s.name.padEnd(8)} ${s.url}  ${published.has(s.name) ? `published as ${published.get(s.name)}` : "not published yet (kubectl describe mcps)"}`);
-  say(`tokens         ${tokens}/<person>.jwt  (the registry and the servers accept them)`);
   say("running; Ctrl-C stops it");
 }
 

@@ -14,6 +14,7 @@ import { openApiDocument } from "./openapi.js";
 import { registryRoutes } from "./registry-routes.js";
 import { ResponseRenderer } from "./server-response.js";
 import { ServerListPages } from "./server-list.js";
+import { oidcSignIn } from "./ui/oidc-sign-in.js";
 import { uiRoutes } from "./ui/routes.js";
 import { mountUsageApi } from "./usage/api.js";
 import type { UsageStore } from "./usage/store.js";
@@ -29,6 +30,8 @@ export interface RegistryAppOptions {
   /** The registry's public URL, from configuration: never from a request, whose Host any caller picks. */
   publicUrl: string;
   demoTokensDir?: string;
+  /** The web UI signs people in with this OIDC provider and client. */
+  uiSignIn?: { issuer: string; clientId: string };
   health: { live: () => boolean; ready: () => boolean };
   metrics?: RegistryMetrics;
   /** Usage records, impact and feedback; unset: those endpoints do not exist. */
@@ -72,7 +75,7 @@ export function createRegistryApp(options: RegistryAppOptions) {
   app.use("/v0", mount, authn.api, registry);
   if (options.usage) mountUsageApi(app, { catalog: options.catalog, store: options.usage, authenticate: authn.api, mount });
   app.use("/api/v1", mount, express.json({ limit: "16kb", strict: true }), authn.api, accessRoutes(options.catalog));
-  app.use(uiRoutes({ catalog: options.catalog, authn, areas, demoTokensDir: options.demoTokensDir, resourceMetadataUrl, usage: options.usage }));
+  app.use(uiRoutes({ catalog: options.catalog, authn, areas, demoTokensDir: options.demoTokensDir, resourceMetadataUrl, usage: options.usage, ...(options.uiSignIn ? { signIn: oidcSignIn({ ...options.uiSignIn, authn, publicUrl: options.publicUrl }) } : {}) }));
 
   app.use((req, res) => {
     res.locals.route = "unmatched";

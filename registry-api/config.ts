@@ -45,8 +45,10 @@ export interface RegistryConfig {
   clusterDomain: string;
   /** Serve callers without a token as a person in no group. */
   allowAnonymous: boolean;
-  /** The UI's local login lists the tokens in this folder (`make run` only). */
+  /** The UI's local login lists the tokens in this folder (tests only). */
   demoTokensDir?: string;
+  /** The provider's client for the UI's sign-in (authorization code with PKCE); needs users. */
+  uiClientId?: string;
   logLevel: "debug" | "info" | "warn" | "error";
   /** Usage records and feedback: PostgreSQL when `url` is set, else SQLite in `file`. */
   usageDatabase: { url?: string; file: string; retentionDays: number };
@@ -77,7 +79,8 @@ const FLAGS = {
   verifier: { flag: "verifier-service-account", env: "TOOLFLEET_VERIFIER_SERVICE_ACCOUNT", help: `the operator's verifier, namespace/name (default ${DEFAULT_VERIFIER_SERVICE_ACCOUNT})` },
   clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: `cluster DNS domain (default ${DEFAULT_CLUSTER_DOMAIN})` },
   anonymous: { flag: "allow-anonymous", env: "REGISTRY_ALLOW_ANONYMOUS", help: "true to serve callers without a token as a person in no group (default false)" },
-  demoTokens: { flag: "demo-tokens-dir", env: "REGISTRY_DEMO_TOKENS_DIR", help: "enables the UI's local login with the tokens in this folder (make run only)" },
+  demoTokens: { flag: "demo-tokens-dir", env: "REGISTRY_DEMO_TOKENS_DIR", help: "enables the UI's local login with the tokens in this folder (tests only)" },
+  uiClientId: { flag: "ui-client-id", env: "REGISTRY_UI_CLIENT_ID", help: "the OIDC client the web UI signs people in with (authorization code + PKCE); needs --oidc-issuer" },
   logLevel: { flag: "log-level", env: "REGISTRY_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
   // Usage and impact (registry-api/usage/).
   databaseUrl: { flag: "database-url", env: "REGISTRY_DATABASE_URL", help: "postgres://… for usage and feedback; unset: embedded SQLite in --database-file" },
@@ -145,6 +148,8 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
     throw new RegistryConfigError(`--${FLAGS.issuer.flag} (${FLAGS.issuer.env}): required with a JWKS`);
   }
 
+  const uiClientId = get(FLAGS.uiClientId);
+  if (uiClientId !== undefined && !users) throw new RegistryConfigError(`--${FLAGS.uiClientId.flag} (${FLAGS.uiClientId.env}): needs --${FLAGS.issuer.flag}, the provider people sign in with`);
   const saAudience = commaList(get(FLAGS.saAudience));
   const verifier = get(FLAGS.verifier) ?? DEFAULT_VERIFIER_SERVICE_ACCOUNT;
   if (!new RegExp(SERVICE_ACCOUNT_REF).test(verifier)) throw new RegistryConfigError(`--${FLAGS.verifier.flag}: "${verifier}" is not namespace/name`);
@@ -180,6 +185,7 @@ export function loadRegistryConfig(argv: readonly string[] = process.argv.slice(
     clusterDomain: get(FLAGS.clusterDomain) ?? DEFAULT_CLUSTER_DOMAIN,
     allowAnonymous,
     demoTokensDir: get(FLAGS.demoTokens),
+    uiClientId,
     logLevel: logLevel as RegistryConfig["logLevel"],
     usageDatabase: usageDatabase(get),
   };

@@ -1,98 +1,54 @@
 /**
- * The local run's identity provider: a demo issuer whose signing key lives in
- * `.toolfleet/demo-issuer/` and whose JWKS the registry (and the servers of `make run`) trust,
- * and signed tokens for the demo people in `.toolfleet/tokens/<user>.jwt`. Idempotent: the key
- * is made once, tokens are re-signed on every call so they are always fresh.
+ * The demo people of `make run` and the tests, and how the local identity provider is set up
+ * for Toolfleet. The people, their groups and their passwords are the users of the Keycloak
+ * realm file (local/backends/keycloak-realm.json), read from there so the two never disagree.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { SignJWT, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from "jose";
-import { DEFAULT_REVIEWER_GROUPS } from "../crds/index.js";
-import { stateDir } from "../local/cluster/paths.js";
+import { z } from "zod";
+import { repoRoot } from "../local/cluster/paths.js";
 
-export const DEMO_ISSUER = "https://demo-issuer.toolfleet.local";
-export const DEMO_AUDIENCE = "toolfleet";
-const ALG = "ES256";
+/** The audience of tokens for the registry API and UI. */
+export const REGISTRY_AUDIENCE = "toolfleet-registry";
+/** The audience of tokens for the domain servers (the provider cannot issue one per server URL: no RFC 8707). */
+export const MCP_AUDIENCE = "toolfleet-mcp";
+/** The public client of the toolfleet CLI (loopback PKCE and device flow). */
+export const CLI_CLIENT_ID = "toolfleet-cli";
+/** The public client of the registry's web UI (authorization code with PKCE). */
+export const UI_CLIENT_ID = "toolfleet-registry-ui";
 
 export interface DemoPerson {
   name: string;
   groups: string[];
-  /** What the person is in the demo, shown on the login page. */
+  /** What the person is in the demo. */
   role: string;
+  /** Demo only: each person's password is their name. */
+  password: string;
+}
+
+const RealmUsers = z.object({
+  users: z.array(
+    z.object({
+      username: z.string(),
+      groups: z.array(z.string()).default([]),
+      attributes: z.object({ demo_role: z.array(z.string()).optional() }).loose().optional(),
+      credentials: z.array(z.object({ type: z.string(), value: z.string() })).default([]),
+    }),
+  ),
+});
+
+export const realmFile = () => join(repoRoot(), "local", "backends", "keycloak-realm.json");
+
+function readDemoPeople(): DemoPerson[] {
+  const realm = RealmUsers.parse(JSON.parse(readFileSync(realmFile(), "utf8")));
+  return realm.users.map((u) => ({
+    name: u.username,
+    // The realm names groups by path (/ads-eng); the groups claim carries the plain name.
+    groups: u.groups.map((g) => g.replace(/^\//, "")),
+    role: u.attributes?.demo_role?.[0] ?? "",
+    password: u.credentials.find((c) => c.type === "password")?.value ?? "",
+  }));
 }
 
 /** The samples' servers admit data-platform, ads-eng, finance and ml-eng; marketing is in none. */
-export const DEMO_PEOPLE: readonly DemoPerson[] = [
-  { name: "olga", groups: ["data-platform"], role: "server owner (data-platform team)" },
-  { name: "sam", groups: [DEFAULT_REVIEWER_GROUPS.security!], role: "security reviewer" },
-  { name: "lee", groups: [DEFAULT_REVIEWER_GROUPS.legal!], role: "legal/privacy reviewer" },
-  { name: "gina", groups: [DEFAULT_REVIEWER_GROUPS.genai!], role: "GenAI reviewer" },
-  { name: "ana", groups: ["ads-eng"], role: "member of ads-eng, a business group the samples allow" },
-  { name: "otto", groups: ["marketing"], role: "outsider: in no group the samples allow" },
-  { name: "root", groups: ["toolfleet:admins"], role: "registry admin" },
-];
-
-export interface DemoIdentity {
-  issuer: string;
-  audience: string;
-  /** The issuer's public keys, for verifiers configured with static keys. */
-  jwks: JSONWebKeySet;
-  jwksFile: string;
-  tokensDir: string;
-  people: Array<DemoPerson & { tokenFile: string; token: string }>;
-}
-
-export interface DemoIdentityOptions {
-  /** Default `.toolfleet/` (TOOLFLEET_STATE_DIR). */
-  dir?: string;
-  audience?: string;
-  /** Token lifetime; default 24 h. */
-  ttlSeconds?: number;
-}
-
-async function signingKey(dir: string): Promise<{ privateJwk: JWK; publicJwk: JWK }> {
-  const keyFile = join(dir, "signing-key.json");
-  if (existsSync(keyFile)) {
-    const privateJwk = JSON.parse(readFileSync(keyFile, "utf8")) as JWK;
-    const { d: _private, ...publicJwk } = privateJwk;
-    return { privateJwk, publicJwk: { ...publicJwk, use: "sig" } };
-  }
-  const { privateKey, publicKey } = await generateKeyPair(ALG, { extractable: true });
-  const kid = `demo-${Date.now().toString(36)}`;
-  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: ALG };
-  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: ALG, use: "sig" };
-  writeFileSync(keyFile, JSON.stringify(privateJwk), { mode: 0o600 });
-  return { privateJwk, publicJwk };
-}
-
-export async function ensureDemoIdentity(options: DemoIdentityOptions = {}): Promise<DemoIdentity> {
-  const root = options.dir ?? stateDir();
-  const issuerDir = join(root, "demo-issuer");
-  const tokensDir = join(root, "tokens");
-  mkdirSync(issuerDir, { recursive: true, mode: 0o700 });
-  mkdirSync(tokensDir, { recursive: true, mode: 0o700 });
-  const { privateJwk, publicJwk } = await signingKey(issuerDir);
-  const jwks: JSONWebKeySet = { keys: [publicJwk] };
-  const jwksFile = join(issuerDir, "jwks.json");
-  writeFileSync(jwksFile, JSON.stringify(jwks, null, 2) + "\n");
-
-  const audience = options.audience ?? DEMO_AUDIENCE;
-  const key = await importJWK(privateJwk, ALG);
-  const now = Math.floor(Date.now() / 1000);
-  const people = [];
-  for (const person of DEMO_PEOPLE) {
-    const token = await new SignJWT({ groups: person.groups, name: person.name, demo_role: person.role })
-      .setProtectedHeader({ alg: ALG, kid: privateJwk.kid!, typ: "JWT" })
-      .setIssuer(DEMO_ISSUER)
-      .setAudience(audience)
-      .setSubject(person.name)
-      .setIssuedAt(now)
-      .setExpirationTime(now + (options.ttlSeconds ?? 24 * 3600))
-      .sign(key);
-    const tokenFile = join(tokensDir, `${person.name}.jwt`);
-    writeFileSync(tokenFile, token + "\n", { mode: 0o600 });
-    chmodSync(tokenFile, 0o600);
-    people.push({ ...person, tokenFile, token });
-  }
-  return { issuer: DEMO_ISSUER, audience, jwks, jwksFile, tokensDir, people };
-}
+export const DEMO_PEOPLE: readonly DemoPerson[] = readDemoPeople();

@@ -1,7 +1,7 @@
-/** The registry API: its app, its runner, its configuration, and the local run's demo identity. */
+/** The registry API: its app, its runner, its configuration, and the demo people of the local identity provider. */
 export { createRegistryApp, type RegistryAppOptions } from "./app.js";
 export { startRegistry, type RunningRegistry } from "./registry.js";
 export { loadRegistryConfig, RegistryConfigError, type RegistryConfig } from "./config.js";
 export { Catalog, type CatalogEntry, type ServerSource } from "./catalog.js";
 export { watchServers, type CachedServer, type ServerCache } from "./server-cache.js";
-export { ensureDemoIdentity, DEMO_AUDIENCE, DEMO_ISSUER, DEMO_PEOPLE, type DemoIdentity, type DemoPerson } from "./demo-identity.js";
+export { CLI_CLIENT_ID, DEMO_PEOPLE, MCP_AUDIENCE, REGISTRY_AUDIENCE, UI_CLIENT_ID, type DemoPerson } from "./demo-identity.js";

@@ -61,6 +61,7 @@ export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log:
     issuer: config.users?.issuer,
     publicUrl: url,
     demoTokensDir: config.demoTokensDir,
+    ...(config.uiClientId && config.users ? { uiSignIn: { issuer: config.users.issuer, clientId: config.uiClientId } } : {}),
     health: { live: () => cache.healthy(), ready: () => cache.hasSynced() },
     usage,
   });

@@ -1,5 +1,5 @@
 // Starts the real backends the domain servers talk to (Trino, Airflow, the Spark history server
-// and a live Spark driver) on loopback, installing them first with the scripts beside this file.
+// and a live Spark driver), and the OIDC provider people sign in with (Keycloak), on loopback, installing them first with the scripts beside this file.
 // A started backend outlives the jest run that started it: its pid, port and credentials are
 // kept in a state file, and the next caller (another jest worker, the next run, `make run`)
 // reuses it once it answers as ready. Stop them with `node local/backends/harness.ts down`.
@@ -7,6 +7,7 @@
 // Self-contained on purpose (no relative imports, only erasable TypeScript) so that Node runs it
 // directly as a command line as well as under jest.
 import { spawn, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir } from "node:os";
@@ -44,8 +45,15 @@ export interface SparkHistoryBackend extends RunningBackend {
 export interface SparkLiveBackend extends RunningBackend {
   version: string;
 }
+export interface KeycloakBackend extends RunningBackend {
+  version: string;
+  /** The `toolfleet` realm's issuer, e.g. http://127.0.0.1:<port>/realms/toolfleet. */
+  issuer: string;
+  /** The master realm's bootstrap administrator (dev mode, loopback only). */
+  admin: { username: string; password: string };
+}
 
-type BackendName = "trino" | "airflow" | "spark-history" | "spark-live";
+type BackendName = "trino" | "airflow" | "spark-history" | "spark-live" | "keycloak";
 interface StateRecord {
   pid: number;
   port: number;
@@ -76,7 +84,7 @@ function progress(name: string, message: string): void {
 }
 
 /** Runs an install script, its progress lines passed through; resolves to the install directory. */
-export async function install(script: "install-trino.sh" | "install-airflow.sh" | "install-spark.sh"): Promise<string> {
+export async function install(script: "install-trino.sh" | "install-airflow.sh" | "install-spark.sh" | "install-keycloak.sh"): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn("bash", [join(here, script)], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
@@ -532,6 +540,121 @@ export async function startSparkLive(): Promise<SparkLiveBackend> {
   return { ...handle("spark-live", state, started), version };
 }
 
+// ---------------------------------------------------------------- Keycloak
+
+/** The realm people sign in to; its users, groups and clients are in keycloak-realm.json. */
+export const KEYCLOAK_REALM = "toolfleet";
+export const keycloakRealmFile = (): string => join(here, "keycloak-realm.json");
+/** Bumped when what is set up beside the realm file changes, so a reused Keycloak is set up again. */
+const REALM_SETUP_REVISION = 2;
+
+async function keycloakAdminToken(url: string, admin: { username: string; password: string }): Promise<string> {
+  const res = await fetch(`${url}/realms/master/protocol/openid-connect/token`, {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "password", client_id: "admin-cli", username: admin.username, password: admin.password }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`keycloak: the admin sign-in was refused (HTTP ${res.status})`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/**
+ * Makes the running Keycloak's realm the one in keycloak-realm.json: a realm whose recorded
+ * digest differs (the file changed since it was imported) is deleted and imported afresh, so a
+ * reused Keycloak never serves an old realm.
+ */
+async function syncKeycloakRealm(url: string, admin: { username: string; password: string }): Promise<void> {
+  const text = readFileSync(keycloakRealmFile(), "utf8");
+  const digest = createHash("sha256").update(`${text}\n${REALM_SETUP_REVISION}`).digest("hex");
+  const realm = { ...(JSON.parse(text) as Record<string, unknown>) };
+  realm.attributes = { ...((realm.attributes as Record<string, string> | undefined) ?? {}), "toolfleet.realm-digest": digest };
+  const headers = { authorization: `Bearer ${await keycloakAdminToken(url, admin)}`, "content-type": "application/json" };
+  const current = await fetch(`${url}/admin/realms/${KEYCLOAK_REALM}`, { headers, signal: AbortSignal.timeout(10_000) });
+  if (current.ok) {
+    const attrs = ((await current.json()) as { attributes?: Record<string, string> }).attributes ?? {};
+    if (attrs["toolfleet.realm-digest"] === digest) return;
+    progress("keycloak", `the realm file changed: importing ${KEYCLOAK_REALM} afresh`);
+    const del = await fetch(`${url}/admin/realms/${KEYCLOAK_REALM}`, { method: "DELETE", headers, signal: AbortSignal.timeout(30_000) });
+    if (!del.ok) throw new Error(`keycloak: could not delete the old realm (HTTP ${del.status})`);
+  }
+  const created = await fetch(`${url}/admin/realms`, { method: "POST", headers, body: JSON.stringify(realm), signal: AbortSignal.timeout(60_000) });
+  if (!created.ok) throw new Error(`keycloak: importing ${keycloakRealmFile()} failed (HTTP ${created.status}): ${(await created.text()).slice(0, 500)}`);
+  await allowLoopbackRegistration(url, headers);
+  progress("keycloak", `realm ${KEYCLOAK_REALM} imported from ${keycloakRealmFile()}`);
+}
+
+/**
+ * MCP clients (VS Code, Claude Code…) register themselves with dynamic client registration
+ * (RFC 7591). Keycloak allows anonymous registration only from trusted hosts, none by default:
+ * here the loopback addresses, where those clients run in a local setup. A registered client
+ * gets the realm's default client scopes, so one is added that puts the groups and the domain
+ * servers' audience in its tokens, as the CLI's client has. Done through the admin API because
+ * a realm file that lists client scopes replaces Keycloak's built-in ones.
+ */
+async function allowLoopbackRegistration(url: string, headers: Record<string, string>): Promise<void> {
+  const admin = `${url}/admin/realms/${KEYCLOAK_REALM}`;
+  const call = async (method: string, path: string, body?: unknown): Promise<Response> => {
+    const res = await fetch(`${admin}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(30_000) });
+    if (!res.ok) throw new Error(`keycloak: ${method} ${path} failed (HTTP ${res.status}): ${(await res.text()).slice(0, 300)}`);
+    return res;
+  };
+  const file = JSON.parse(readFileSync(keycloakRealmFile(), "utf8")) as { clients: Array<{ clientId: string; protocolMappers?: unknown[] }> };
+  const mappers = file.clients.find((c) => c.clientId === "toolfleet-cli")?.protocolMappers?.filter((m) => !JSON.stringify(m).includes("toolfleet-registry"));
+  const scope = await call("POST", "/client-scopes", {
+    name: "toolfleet-mcp-clients",
+    description: "For dynamically registered MCP clients: the groups claim and the domain servers' audience",
+    protocol: "openid-connect",
+    attributes: { "include.in.token.scope": "false", "display.on.consent.screen": "false" },
+    protocolMappers: mappers ?? [],
+  });
+  const scopeId = scope.headers.get("location")?.split("/").at(-1);
+  if (!scopeId) throw new Error("keycloak: the new client scope has no id");
+  await call("PUT", `/default-default-client-scopes/${scopeId}`);
+  const policies = (await (await call("GET", "/components?type=org.keycloak.services.clientregistration.policy.ClientRegistrationPolicy")).json()) as Array<{ id: string; name: string; subType: string; config: Record<string, string[]> }>;
+  const trusted = policies.find((p) => p.name === "Trusted Hosts" && p.subType === "anonymous");
+  if (!trusted) throw new Error("keycloak: the realm has no anonymous Trusted Hosts registration policy");
+  await call("PUT", `/components/${trusted.id}`, { ...trusted, config: { ...trusted.config, "trusted-hosts": ["127.0.0.1", "localhost"] } });
+}
+
+const keycloakReady = (url: string) => probe(`${url}/realms/master/.well-known/openid-configuration`, async (r) => r.ok);
+
+/**
+ * Keycloak in dev mode (in-memory database) on a free loopback port, on the JDK 24+ that Trino
+ * uses too, with the toolfleet realm imported through the admin API and kept equal to the file.
+ */
+export async function startKeycloak(): Promise<KeycloakBackend> {
+  const version = versions().KEYCLOAK_VERSION!;
+  const { state, started } = await ensure("keycloak", (s) => keycloakReady(s.url), async () => {
+    const home = await install("install-keycloak.sh");
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const admin = { username: "toolfleet-admin", password: randomBytes(18).toString("base64url") };
+    mkdirSync(runDir("keycloak"), { recursive: true });
+    return launch({
+      name: "keycloak",
+      command: join(home, "server", "bin", "kc.sh"),
+      // The hostname is fixed so the issuer is the same whoever asks (127.0.0.1 or localhost).
+      args: ["start-dev", "--db=dev-mem", "--http-host=127.0.0.1", `--http-port=${port}`, `--hostname=${url}`, "--cache=local", "--log-level=WARN,org.keycloak.events:INFO"],
+      env: {
+        JAVA_HOME: javaHome25(),
+        PATH: `${join(javaHome25(), "bin")}:${process.env.PATH ?? ""}`,
+        KC_BOOTSTRAP_ADMIN_USERNAME: admin.username,
+        KC_BOOTSTRAP_ADMIN_PASSWORD: admin.password,
+        JAVA_OPTS_KC_HEAP: "-Xms64m -Xmx512m",
+      },
+      cwd: runDir("keycloak"),
+      port,
+      url,
+      extra: { adminUsername: admin.username, adminPassword: admin.password },
+      ready: () => keycloakReady(url),
+      timeoutMs: 240_000,
+    });
+  });
+  const admin = { username: state.extra.adminUsername!, password: state.extra.adminPassword! };
+  await withLock("keycloak", () => syncKeycloakRealm(state.url, admin));
+  return { ...handle("keycloak", state, started), version, issuer: `${state.url}/realms/${KEYCLOAK_REALM}`, admin };
+}
+
 // ---------------------------------------------------------------- command line
 
 const starters = {
@@ -539,6 +662,7 @@ const starters = {
   airflow: startAirflow,
   "spark-history": startSparkHistory,
   "spark-live": startSparkLive,
+  keycloak: startKeycloak,
 } satisfies Record<BackendName, () => Promise<RunningBackend>>;
 
 async function main(argv: string[]): Promise<void> {

@@ -15,7 +15,7 @@ import { sample } from "../../test/api/fixtures.js";
 import { API_VERSION, KIND } from "../../crds/index.js";
 import { McpServerType } from "../../mcpserver/index.js";
 import { adminConfig } from "../../local/cluster/harness.js";
-import { ensureDemoIdentity, type DemoIdentity } from "../demo-identity.js";
+import { ensureDemoIdentity, type DemoIdentity } from "./demo-tokens.js";
 import { loadRegistryConfig } from "../config.js";
 import { startRegistry, type RunningRegistry } from "../registry.js";
 import { kube, setStatus, within } from "./fixtures.js";

@@ -68,9 +68,10 @@ export function who(viewer: Viewer | undefined): string {
   return roles.length ? `${name} · ${roles.join(", ")}` : name;
 }
 
-export function page(title: string, body: Html, options: { viewer?: Viewer; demoLogin?: boolean } = {}): string {
+export function page(title: string, body: Html, options: { viewer?: Viewer; demoLogin?: boolean; signOut?: boolean } = {}): string {
+  const signOut = options.signOut ? html`<form method="post" action="/logout" style="display:inline"><button class="secondary" type="submit" data-testid="sign-out">Sign out</button></form>` : html``;
   const account = options.viewer
-    ? html`<span class="who">Signed in as <b data-testid="viewer">${who(options.viewer)}</b>${options.demoLogin ? html`<a href="/login">switch user</a>` : html``}</span>`
+    ? html`<span class="who">Signed in as <b data-testid="viewer">${who(options.viewer)}</b>${options.demoLogin ? html`<a href="/login">switch user</a>` : html``} ${signOut}</span>`
     : html``;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(title)} · Toolfleet</title><style>${STYLE}</style></head><body>

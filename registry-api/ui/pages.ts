@@ -8,6 +8,7 @@ export interface PageContext {
   viewer: Viewer;
   areas: readonly string[];
   demoLogin: boolean;
+  signOut?: boolean;
 }
 
 const serverHref = (e: CatalogEntry) => `/servers/${encodeURIComponent(e.namespace)}/${encodeURIComponent(e.name)}`;
@@ -47,7 +48,7 @@ ${queue.length ? html`<div class="grid">${queue.map((q) => card(q.e, ctx, html`<
 ${queueSection}
 <h2>${search ? `Servers matching “${search}”` : "Servers you can use"} · ${visible.length}</h2>
 ${visible.length ? html`<div class="grid" data-testid="catalog">${visible.map((e) => card(e, ctx))}</div>` : html`<div class="empty" data-testid="catalog-empty">No servers${search ? " match this search" : " you may use"}.</div>`}`;
-  return page("Servers", body, { viewer: ctx.viewer, demoLogin: ctx.demoLogin });
+  return page("Servers", body, { viewer: ctx.viewer, demoLogin: ctx.demoLogin, signOut: ctx.signOut ?? false });
 }
 
 function conditionRows(e: CatalogEntry): Html[] {
@@ -87,7 +88,7 @@ export function serverPage(e: CatalogEntry, ctx: PageContext, impact?: Html): st
 ${impact ?? html``}
 <h2>Review</h2><table><thead><tr><th>Area</th><th>State</th><th>Reviewer</th><th>At</th><th>Comment</th></tr></thead><tbody>${reviews}</tbody></table>
 ${conditions.length ? html`<h2>Conditions</h2><table><thead><tr><th>Type</th><th>Status</th><th>Reason</th><th>Message</th></tr></thead><tbody>${conditions}</tbody></table>` : html``}`;
-  return page(e.spec.title, body, { viewer: ctx.viewer, demoLogin: ctx.demoLogin });
+  return page(e.spec.title, body, { viewer: ctx.viewer, demoLogin: ctx.demoLogin, signOut: ctx.signOut ?? false });
 }
 
 export interface DemoUser {
@@ -100,7 +101,7 @@ export function loginPage(users: readonly DemoUser[]): string {
   const buttons = users.map(
     (u) => html`<form method="post" action="/login"><input type="hidden" name="user" value="${u.name}"><button type="submit" data-testid="login-${u.name}"><b>${u.name}</b><small>${u.role}</small><small>${u.groups.join(", ") || "no groups"}</small></button></form>`,
   );
-  return page("Sign in", html`<h1>Sign in as a demo user</h1><p class="meta">Local run only: each user is a signed token of the demo issuer in .toolfleet/tokens.</p><div class="users">${buttons}</div>`);
+  return page("Sign in", html`<h1>Sign in as a demo user</h1><p class="meta">Without an identity provider (tests only): each user is a signed token of a test issuer.</p><div class="users">${buttons}</div>`);
 }
 
 export function messagePage(title: string, message: string, viewer?: Viewer): string {

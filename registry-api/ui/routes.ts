@@ -24,6 +24,8 @@ export interface UiDeps {
   demoTokensDir?: string;
   resourceMetadataUrl: () => string;
   usage?: UsageStore | undefined;
+  /** Sign-in through the OIDC provider (oidc-sign-in.ts): /login, /auth/callback, /logout. */
+  signIn?: Router;
 }
 
 const USER_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -54,8 +56,8 @@ export function uiRoutes(deps: UiDeps): Router {
   async function viewerOr(req: Request, res: Response): Promise<Viewer | undefined> {
     const outcome = await deps.authn.ui(req);
     if (outcome.ok) return outcome.viewer;
-    if (demoLogin && outcome.status === 401) {
-      res.redirect(303, "/login");
+    if ((demoLogin || deps.signIn) && outcome.status === 401) {
+      res.redirect(303, deps.signIn ? `/login?return=${encodeURIComponent(req.originalUrl)}` : "/login");
       return undefined;
     }
     res.setHeader("WWW-Authenticate", bearerChallenge(deps.resourceMetadataUrl(), outcome.error));
@@ -69,7 +71,7 @@ export function uiRoutes(deps: UiDeps): Router {
     const q = typeof req.query.q === "string" ? req.query.q.slice(0, 200) : "";
     const search = q.trim().toLowerCase();
     const visible = deps.catalog.entries().filter((e) => canSee(e, viewer) && (search === "" || matches(e, { search })));
-    res.type("html").send(catalogPage(visible, q, { viewer, areas: deps.areas, demoLogin }));
+    res.type("html").send(catalogPage(visible, q, { viewer, areas: deps.areas, demoLogin, signOut: deps.signIn !== undefined }));
   });
 
   router.get("/servers/:namespace/:name", async (req, res) => {
@@ -81,12 +83,13 @@ export function uiRoutes(deps: UiDeps): Router {
       return;
     }
     const impact = deps.usage ? await serverImpact({ catalog: deps.catalog, usage: deps.usage }, entry.registryName, viewer) : undefined;
-    res.type("html").send(serverPage(entry, { viewer, areas: deps.areas, demoLogin }, impact));
+    res.type("html").send(serverPage(entry, { viewer, areas: deps.areas, demoLogin, signOut: deps.signIn !== undefined }, impact));
   });
 
   if (deps.usage) router.use(impactUiRoutes({ catalog: deps.catalog, usage: deps.usage, demoLogin, viewerOr }));
 
-  if (deps.demoTokensDir !== undefined) {
+  if (deps.signIn) router.use(deps.signIn);
+  else if (deps.demoTokensDir !== undefined) {
     const dir = deps.demoTokensDir;
     router.get("/login", (_req, res) => {
       res.type("html").send(loginPage(demoUsers(dir)));
