@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { McpServerSpec } from "../../crds/index.js";
 import type { McpServerObject } from "../../mcpserver/type.js";
 
-const samples = fileURLToPath(new URL("../../crds/samples", import.meta.url));
+const samples = fileURLToPath(new URL("../../crds/samples/", import.meta.url));
 
 export function sampleServer(file = "presto.yaml"): { object: McpServerObject; spec: McpServerSpec } {
   const raw = parse(readFileSync(samples + file, "utf8")) as McpServerObject;
