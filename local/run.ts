@@ -101,12 +101,13 @@ async function main(): Promise<void> {
     await apply([namespace(SERVERS_NAMESPACE), namespace(SAMPLES_NAMESPACE)]);
     await apply([{ apiVersion: "v1", kind: "ServiceAccount", metadata: OPERATOR_SA }, ...demoBindings()]);
 
-    // The operator.
+    // The operator, over every namespace as an installed one: an owner's McpServer in a namespace
+    // of their own is reconciled too. The domain servers run on this machine, over plain http.
     const operatorPort = await freePort();
     const operator = startChild(
       "operator",
       process.execPath,
-      [join(repoRoot(), "dist", "operator", "main.js"), `--metrics-addr=127.0.0.1:${operatorPort}`, "--verify-interval=30s", `--namespaces=${SERVERS_NAMESPACE},${SAMPLES_NAMESPACE}`],
+      [join(repoRoot(), "dist", "operator", "main.js"), `--metrics-addr=127.0.0.1:${operatorPort}`, "--verify-interval=30s", "--verify-allow-http=true"],
       { ...process.env, KUBECONFIG: adminKubeconfigPath() },
       join(logs, "operator.log"),
     );
