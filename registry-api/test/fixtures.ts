@@ -64,7 +64,8 @@ export function status(namespace: string, name: string, shape: ServerShape, serv
 /** Creates the McpServer and writes its status. */
 export async function putServer(client: KubeClient, namespace: string, name: string, shape: ServerShape = {}): Promise<void> {
   await client.request("POST", client.path(McpServerType, namespace), { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec: spec(shape) });
-  await setStatus(client, namespace, name, shape);
+  // The spec just created is the approved one: no need to read it back.
+  await client.request("PATCH", client.path(McpServerType, namespace, name, "status"), { status: status(namespace, name, shape) }, undefined, "application/merge-patch+json");
 }
 
 /** Writes the status the operator would, approving the object's current spec when `shape` says published. */
