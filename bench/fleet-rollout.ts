@@ -32,7 +32,7 @@ async function floor(ns: string): Promise<number> {
     servers[i] = await admin.create<McpServerObject>(McpServerType, { apiVersion: "toolfleet.dev/v1alpha1", kind: "McpServer", metadata: { name: `s${i}`, namespace: ns }, spec: fleetSpec(i) } as KubeObject);
   });
   const writer = new KubeClient(adminConfig(), { qps: QPS, burst: QPS * 2, userAgent: "fleet-floor" });
-  const config = { registryPrefix: "dev.toolfleet.local", clusterDomain: "cluster.local", ingressNamespaces: ["toolfleet-system"], verifierServiceAccount: "toolfleet-system/toolfleet-operator" };
+  const config = { registryPrefix: "dev.toolfleet.local", clusterDomain: "cluster.local", ingressNamespaces: ["toolfleet-system"], verifierServiceAccount: "toolfleet-system/toolfleet-operator", auth: {} };
   const started = performance.now();
   const ready = watchUntil(deployments(ns), N, isReadyDeployment, (k) => every(k) && progress(`floor: ${k}/${N} deployments ready`));
   await inParallel(N, CONCURRENCY, async (i) => {

@@ -35,6 +35,15 @@ const QUANTITY = "^[0-9]+(\\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$";
 
 const re = (pattern: string) => new RegExp(pattern);
 
+/**
+ * What a review vouches for, stated once (README "What a review covers" says the same): the whole
+ * spec but spec.review and the operational knobs spec.workload.replicas and
+ * spec.workload.resources. A change to any reviewed field makes every approval stale.
+ */
+export const REVIEWED = "Reviewed: changing it needs every required review again.";
+export const NOT_REVIEWED = "Not reviewed: an operational setting that applies at once.";
+const reviewed = (what: string) => `${what} ${REVIEWED}`;
+
 const groupList = (what: string) =>
   z
     .array(z.string().min(1).max(128).regex(re(GROUP_NAME)))
@@ -50,36 +59,36 @@ export const ToolSpec = withRules(
         .min(1)
         .max(64)
         .regex(re(TOOL_NAME))
-        .describe("The tool's name exactly as the server lists it in tools/list."),
+        .describe(reviewed("The tool's name exactly as the server lists it in tools/list.")),
       description: z
         .string()
         .max(500)
         .optional()
-        .describe("What the tool does, for the registry and reviewers."),
+        .describe(reviewed("What the tool does, for the registry and reviewers; verification compares it with the running server's description.")),
       readOnly: z
         .boolean()
         .default(false)
-        .describe("The tool only reads. Service accounts may call read-only tools only, unless allowServiceAccounts says otherwise."),
+        .describe(reviewed("The tool only reads. Service accounts may call read-only tools only, unless allowServiceAccounts says otherwise. Turning it off applies at once (it narrows access); turning it on is reviewed.")),
       sensitive: z
         .boolean()
         .default(false)
-        .describe("A person must confirm every call (MCP elicitation) before the tool runs; services can never call it."),
+        .describe(reviewed("A person must confirm every call (MCP elicitation) before the tool runs; services can never call it. Turning it on applies at once (it narrows access).")),
       minutesSaved: z
         .number()
         .min(0)
         .max(1440)
         .default(0)
-        .describe("The owner's estimate of the minutes of work one successful call saves; it feeds the time-saved metric."),
+        .describe(reviewed("The owner's estimate of the minutes of work one successful call saves; it feeds the time-saved metric.")),
       allowedGroups: groupList(
-        "Narrows who may call this tool to these groups, which must all be among spec.access.allowedGroups. Unset: everyone the server admits.",
+        reviewed("Narrows who may call this tool to these groups, which must all be among spec.access.allowedGroups. Unset: everyone the server admits. Narrowing applies at once."),
       ).optional(),
       allowServiceAccounts: z
         .boolean()
         .default(false)
-        .describe("Lets the server's service accounts call this tool even though it is not read-only."),
+        .describe(reviewed("Lets the server's service accounts call this tool even though it is not read-only. Turning it off applies at once.")),
     })
     .strict()
-    .describe("A tool the server offers; the operator checks the server really lists exactly these."),
+    .describe("A tool the server offers; the operator checks the server really lists exactly these, with this description and these hints. Every field is reviewed."),
   [
     {
       cel: "!(self.sensitive && self.allowServiceAccounts)",
@@ -93,7 +102,7 @@ export type ToolSpec = z.output<typeof ToolSpec>;
 
 const SecretOrConfigMapKey = z
   .object({
-    name: z.string().min(1).max(253).describe("The object's name, in the server's namespace."),
+    name: z.string().min(1).max(253).describe("The object's name, in the server's namespace. The reference is reviewed; the value it holds is not."),
     key: z.string().min(1).max(253).describe("The key within it."),
     optional: z.boolean().optional().describe("Start even if the key is missing."),
   })
@@ -114,7 +123,7 @@ export const EnvVar = withRules(
         .describe("Where the value comes from: a Secret or a ConfigMap key, by reference."),
     })
     .strict()
-    .describe("An environment variable of the server's container."),
+    .describe(reviewed("An environment variable of the server's container; names, literal values and references (not the referenced values) are reviewed.")),
   [
     {
       cel: "has(self.value) != has(self.valueFrom)",
@@ -145,16 +154,16 @@ export const WorkloadSpec = z
       .min(1)
       .max(512)
       .regex(re(IMAGE_REF))
-      .describe("The container image. Pin it by digest (@sha256:…): a tag-only image is never counted as approved unless the cluster allows tags."),
-    port: z.number().int().min(1).max(65535).default(8080).describe("The port the server listens on."),
+      .describe(reviewed("The container image. Pin it by digest (@sha256:…): a tag-only image is never counted as approved unless the cluster allows tags.")),
+    port: z.number().int().min(1).max(65535).default(8080).describe(reviewed("The port the server listens on.")),
     path: z
       .string()
       .max(128)
       .regex(/^\/[A-Za-z0-9._~/-]*$/)
       .default("/mcp")
-      .describe("The HTTP path of the MCP endpoint (Streamable HTTP)."),
-    replicas: z.number().int().min(0).max(50).default(1).describe("Replicas once the server is approved; it runs 0 until then."),
-    env: z.array(EnvVar).max(64).optional().describe("Environment variables; secrets by reference only."),
+      .describe(reviewed("The HTTP path of the MCP endpoint (Streamable HTTP).")),
+    replicas: z.number().int().min(0).max(50).default(1).describe(`Replicas once the server is approved; it runs 0 until then. ${NOT_REVIEWED}`),
+    env: z.array(EnvVar).max(64).optional().describe(reviewed("Environment variables; secrets by reference only. Names, values and references are reviewed; what a referenced Secret or ConfigMap holds is not.")),
     resources: z
       .object({
         requests: ResourceList.optional().describe("What the container is guaranteed."),
@@ -162,7 +171,7 @@ export const WorkloadSpec = z
       })
       .strict()
       .optional()
-      .describe("CPU and memory for the server's container."),
+      .describe(`CPU and memory for the server's container. ${NOT_REVIEWED}`),
   })
   .strict()
   .describe("Run the server in the cluster from this image. Exactly one of workload and remote.");
@@ -176,7 +185,7 @@ export const RemoteSpec = withRules(
         .min(1)
         .max(2048)
         .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/)
-        .describe("The server's Streamable HTTP endpoint (http or https)."),
+        .describe(reviewed("The server's Streamable HTTP endpoint (http or https).")),
     })
     .strict()
     .describe("Register a server that runs elsewhere; nothing is deployed. Exactly one of workload and remote."),
@@ -200,12 +209,12 @@ export type RemoteSpec = z.output<typeof RemoteSpec>;
 
 export const AccessSpec = z
   .object({
-    allowedGroups: groupList("People in any of these groups (the token's groups claim) may use the server.").default([]),
+    allowedGroups: groupList(reviewed("People in any of these groups (the token's groups claim) may use the server. Removing a group applies at once.")).default([]),
     allowedServiceAccounts: z
       .array(z.string().min(3).max(317).regex(re(SERVICE_ACCOUNT_REF)))
       .max(64)
       .default([])
-      .describe("Service accounts (namespace/name) that may call the server's read-only tools, for service-only flows.")
+      .describe(reviewed("Service accounts (namespace/name) that may call the server's read-only tools, for service-only flows. Removing one applies at once."))
       .meta({ "x-kubernetes-list-type": "set" }),
   })
   .strict()
@@ -243,7 +252,7 @@ export type ReviewEntry = z.output<typeof ReviewEntry>;
 export const ReviewSpec = withRules(
   z
     .record(z.string(), ReviewEntry)
-    .describe("Decisions by review area (security, legal, genai, …). Only the area's reviewer group may write its entry."),
+    .describe("Decisions by review area (security, legal, genai, …). Only the area's reviewer group may write its entry. Not itself reviewed."),
   [
     {
       cel: "self.all(area, area.matches('" + AREA_NAME + "'))",
@@ -254,23 +263,22 @@ export const ReviewSpec = withRules(
 ).meta({ maxProperties: 16 });
 export type ReviewSpec = z.output<typeof ReviewSpec>;
 
-export const McpServerSpec = withRules(
-  z
+const McpServerSpecFields = z
     .object({
-      title: z.string().min(1).max(100).describe("A human-readable name, shown in the registry."),
+      title: z.string().min(1).max(100).describe(reviewed("A human-readable name, shown in the registry.")),
       description: z
         .string()
         .min(1)
         .max(100)
-        .describe("What the server is for, in at most 100 characters (as server.json)."),
-      version: z.string().max(255).regex(re(SEMVER)).describe("The server's version, semantic versioning (e.g. 1.4.0)."),
+        .describe(reviewed("What the server is for, in at most 100 characters (as server.json).")),
+      version: z.string().max(255).regex(re(SEMVER)).describe(reviewed("The server's version, semantic versioning (e.g. 1.4.0).")),
       owner: z
         .object({
           team: z.string().min(1).max(63).regex(re(DNS_LABEL)).describe("The owning team."),
           contact: z.string().min(1).max(200).describe("Where users get help: a channel, an address or a URL."),
         })
         .strict()
-        .describe("Who owns and supports the server."),
+        .describe(reviewed("Who owns and supports the server.")),
       workload: WorkloadSpec.optional(),
       remote: RemoteSpec.optional(),
       access: AccessSpec,
@@ -278,12 +286,19 @@ export const McpServerSpec = withRules(
         .array(ToolSpec)
         .min(1)
         .max(128)
-        .describe("Every tool the server offers, as reviewed.")
+        .describe(reviewed("Every tool the server offers. Removing a tool applies at once."))
         .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] }),
       review: ReviewSpec.optional(),
     })
     .strict()
-    .describe("The desired state of an MCP server: what it is, who owns it, where it runs, who may use it, and its reviews."),
+    .describe(
+      "The desired state of an MCP server: what it is, who owns it, where it runs, who may use it, and its reviews. " +
+        "Every field but review, workload.replicas and workload.resources is reviewed: reviews vouch for status.specHash, " +
+        "and until every required area approves a change, the last approved revision keeps running and published.",
+    );
+
+export const McpServerSpec = withRules(
+  McpServerSpecFields,
   [
     {
       cel: "has(self.workload) != has(self.remote)",
@@ -307,7 +322,19 @@ export const McpServerSpec = withRules(
 export type McpServerSpec = z.output<typeof McpServerSpec>;
 export type McpServerSpecInput = z.input<typeof McpServerSpec>;
 
-export const ConditionType = z.enum(["Reviewed", "Available", "ToolsVerified", "Published", "Ready"]);
+/**
+ * A spec as the operator runs and publishes it (status.served, and each approved revision):
+ * everything a review covers, without the reviews themselves.
+ */
+export const ServedSpec = McpServerSpecFields.omit({ review: true }).describe(
+  "The spec of the latest approved revision, narrowed by any pending change that only narrows access; replicas and resources are the current spec's.",
+);
+export type ServedSpec = z.output<typeof ServedSpec>;
+
+const SHA256 = /^[a-f0-9]{64}$/;
+const fieldPaths = (what: string) => z.array(z.string().max(256)).max(64).describe(what);
+
+export const ConditionType = z.enum(["Reviewed", "Available", "ToolsVerified", "Published", "Ready", "ChangePendingReview", "ChildConflict"]);
 export type ConditionType = z.output<typeof ConditionType>;
 
 export const Condition = z
@@ -336,8 +363,57 @@ export const McpServerStatus = z
       .string()
       .regex(/^[a-f0-9]{64}$/)
       .optional()
-      .describe("SHA-256 of what a review vouches for (image or remote URL, tools, access); reviews must carry the same hash."),
+      .describe("SHA-256 of what a review vouches for: the whole spec but review, workload.replicas and workload.resources; reviews must carry the same hash."),
     readyReplicas: z.number().int().min(0).optional().describe("Replicas ready to serve."),
+    approvedRevision: z
+      .object({
+        name: z.string().max(253).describe("The ControllerRevision (owned by this McpServer) holding the approved spec."),
+        revision: z.number().int().min(1).describe("Its revision number; each approval of a new spec adds one."),
+        specHash: z.string().regex(SHA256).describe("The specHash every required area approved."),
+      })
+      .strict()
+      .optional()
+      .describe("The latest fully approved revision. Unset: never approved, so nothing runs and nothing is published."),
+    served: z
+      .object({
+        revision: z.string().max(253).describe("The approved revision it comes from."),
+        specHash: z.string().regex(SHA256).describe("The hash of the served spec (differs from the revision's when narrowed)."),
+        narrowed: z.boolean().describe("A pending change narrowed access (groups, service accounts, tools) and applied without review."),
+        spec: ServedSpec,
+      })
+      .strict()
+      .optional()
+      .describe("What runs and what the registry serves: only approved content. The registry reads this, never spec."),
+    pendingChange: z
+      .object({
+        specHash: z.string().regex(SHA256).describe("The current spec's hash, which the reviews must approve."),
+        paths: fieldPaths("The reviewed fields that differ from the approved revision (e.g. spec.workload.image)."),
+        changes: z
+          .array(
+            z
+              .object({
+                path: z.string().max(256),
+                old: z.string().max(2048).optional().describe("The approved value, as JSON (absent: not set)."),
+                new: z.string().max(2048).optional().describe("The pending value, as JSON (absent: removed)."),
+              })
+              .strict(),
+          )
+          .max(64)
+          .describe("The same, field by field, old and new value, for reviewers."),
+      })
+      .strict()
+      .optional()
+      .describe("A change awaiting review; the approved revision keeps running and published meanwhile."),
+    toolDefinitions: z
+      .object({
+        specHash: z.string().regex(SHA256).describe("The approved specHash the definitions were pinned for."),
+        digest: z.string().regex(SHA256).describe("SHA-256 of every tool definition the server listed (input schemas included)."),
+        pinnedAt: z.iso.datetime().describe("When they were first verified for this revision."),
+        changed: fieldPaths("Tools whose definition changed since they were pinned (and how).").optional(),
+      })
+      .strict()
+      .optional()
+      .describe("The running server's tool definitions, pinned the first time its revision verified; a later change unpublishes it."),
     review: z
       .object({
         approved: z.boolean().describe("Every required area approved this specHash."),
@@ -383,7 +459,7 @@ export const McpServerStatus = z
       .array(Condition)
       .max(16)
       .optional()
-      .describe("Reviewed, Available, ToolsVerified, Published and Ready.")
+      .describe("Reviewed, Available, ToolsVerified, Published, Ready, ChangePendingReview and ChildConflict.")
       .meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"] }),
   })
   .strict()

@@ -70,10 +70,12 @@ export function keepPoliciesInSync(cache: ServerCache, servers: RunningDomainSer
   return cache.onChange((_type, obj) => {
     const server = servers.find((s) => s.manifest.metadata.name === obj.metadata.name && s.manifest.metadata.namespace === obj.metadata.namespace);
     const parsed = McpServer.safeParse(obj);
-    if (!server || !parsed.success) return;
-    const key = JSON.stringify([parsed.data.spec.access, parsed.data.spec.tools]);
+    // The policy of what was approved (status.served, narrowed at once), never the current spec.
+    const served = parsed.success ? parsed.data.status?.served : undefined;
+    if (!server || !parsed.success || !served) return;
+    const key = JSON.stringify([served.spec.access, served.spec.tools]);
     if (seen.get(server.name) === key) return;
     seen.set(server.name, key);
-    server.updatePolicy(parsed.data);
+    server.updatePolicy({ ...parsed.data, spec: { ...served.spec, ...(parsed.data.spec.review ? { review: parsed.data.spec.review } : {}) } });
   });
 }

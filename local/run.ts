@@ -113,12 +113,13 @@ async function main(): Promise<void> {
     mkdirSync(kubeconfigs, { recursive: true, mode: 0o700 });
     for (const p of DEMO_PEOPLE) writeKubeconfig(join(kubeconfigs, `${p.name}.kubeconfig`), readState()!.server, pki().caCert, clientCredentials(pki(), p.name, p.groups));
 
-    // The operator.
+    // The operator, over every namespace as an installed one: an owner's McpServer in a namespace
+    // of their own is reconciled too. The domain servers run on this machine, over plain http.
     const operatorPort = await freePort();
     const operator = startChild(
       "operator",
       process.execPath,
-      [join(repoRoot(), "dist", "operator", "main.js"), `--metrics-addr=127.0.0.1:${operatorPort}`, "--verify-interval=30s", `--namespaces=${SERVERS_NAMESPACE},${SAMPLES_NAMESPACE}`],
+      [join(repoRoot(), "dist", "operator", "main.js"), `--metrics-addr=127.0.0.1:${operatorPort}`, "--verify-interval=30s", "--verify-allow-http=true"],
       { ...process.env, KUBECONFIG: adminKubeconfigPath() },
       join(logs, "operator.log"),
     );

@@ -1,12 +1,13 @@
 /**
- * The desired children of a workload server: ServiceAccount, policy ConfigMap, Deployment,
- * Service and NetworkPolicy, each owner-referenced to the McpServer. Pods are hardened
- * (non-root, read-only root file system, no privilege escalation, no capabilities), probed on
- * the kit's /healthz and /readyz, and roll when the policy changes (its hash is a pod
- * template annotation).
+ * The children of a workload server, as one table: each kind with its type, its name and its
+ * builder, and the view of the fields the operator owns on it (what a drift check compares).
+ * Pods are hardened (non-root, read-only root file system, no privilege escalation, no
+ * capabilities), probed on the kit's /healthz and /readyz, get what the kit needs to start and
+ * verify callers from the operator's configuration, and roll when the policy changes (its hash
+ * is a pod template annotation). Children are built from the served (approved) spec only.
  */
 import { createHash } from "node:crypto";
-import type { McpServerSpec } from "../crds/index.js";
+import type { ServedSpec } from "../crds/index.js";
 import type { McpServerObject as McpServer } from "../mcpserver/type.js";
 import { serverPolicy } from "../policy/from-mcpserver.js";
 import { controllerReference, CoreTypes, type KubeObject, type ResourceType } from "../runtime/index.js";
@@ -14,61 +15,139 @@ import { McpServerType } from "../mcpserver/type.js";
 import { canonicalJson } from "./spec-hash.js";
 import { APPLIED_HASH_ANNOTATION, childNames, labelsFor, POLICY_HASH_ANNOTATION, POLICY_KEY, POLICY_MOUNT, selectorFor, serverUrl } from "../mcpserver/names.js";
 
+/** What every workload needs to verify its callers (the operator's --oidc-* and --sa-* flags). */
+export interface WorkloadAuth {
+  oidcIssuer?: string;
+  oidcJwksUrl?: string;
+  /** Unset: each server's own public URL. */
+  oidcAudience?: string;
+  groupsClaim?: string;
+  saIssuer?: string;
+  saJwksUrl?: string;
+}
+
 export interface ChildrenConfig {
   registryPrefix: string;
   clusterDomain: string;
   ingressNamespaces: readonly string[];
   verifierServiceAccount: string;
+  auth: WorkloadAuth;
+}
+
+type Obj = KubeObject & Record<string, unknown>;
+
+interface BuildContext {
+  server: McpServer;
+  spec: ServedSpec;
+  workload: NonNullable<ServedSpec["workload"]>;
+  replicas: number;
+  config: ChildrenConfig;
+  meta: (name: string) => KubeObject["metadata"];
+  policyText: string;
+}
+
+export interface ChildKind {
+  type: ResourceType;
+  name: (serverName: string) => string;
+  build: (ctx: BuildContext) => Omit<Obj, "metadata">;
+  /** The fields the operator sets (and fields nobody else may add), normalised: equal views, no drift. */
+  view: (obj: Obj) => unknown;
 }
 
 export interface DesiredChild {
+  kind: ChildKind;
   type: ResourceType;
-  object: KubeObject & Record<string, unknown>;
+  object: Obj;
+  /** Hash of the whole desired object (also its applied-hash annotation). */
+  appliedHash: string;
+  /** Hash of its view. */
+  viewHash: string;
 }
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+type Rec = Record<string, unknown>;
+const rec = (v: unknown): Rec => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Rec) : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const pick = (v: unknown, keys: readonly string[]) => {
+  const r = rec(v);
+  return Object.fromEntries(keys.map((k) => [k, r[k]]));
+};
 
-/**
- * @param replicas what the review gate allows: the spec's replicas once approved, else 0.
- */
-export function desiredChildren(server: McpServer, spec: McpServerSpec, replicas: number, config: ChildrenConfig): DesiredChild[] {
-  const w = spec.workload;
-  if (!w) return [];
-  const ns = server.metadata.namespace;
+/** Drops what JSON round trips and API defaults may drop or add empty: undefined, {} and []. */
+function normalise(v: unknown): unknown {
+  if (Array.isArray(v)) {
+    const a = v.map(normalise);
+    return a.length === 0 ? undefined : a;
+  }
+  if (v !== null && typeof v === "object") {
+    const entries = Object.entries(v as Rec)
+      .map(([k, x]) => [k, normalise(x)] as const)
+      .filter(([, x]) => x !== undefined);
+    return entries.length === 0 ? undefined : Object.fromEntries(entries);
+  }
+  return v;
+}
+
+const probeView = (p: unknown) =>
+  p === undefined ? undefined : { ...pick(p, ["exec", "tcpSocket", "grpc", "periodSeconds", "timeoutSeconds", "failureThreshold"]), httpGet: pick(rec(p).httpGet, ["path", "port", "scheme", "host", "httpHeaders"]) };
+
+const containerView = (c: unknown) => {
+  const r = rec(c);
+  return {
+    ...pick(r, ["name", "image", "command", "args", "workingDir", "env", "envFrom", "securityContext", "resources", "lifecycle", "stdin", "tty"]),
+    ports: arr(r.ports).map((p) => pick(p, ["name", "containerPort", "protocol", "hostPort", "hostIP"])),
+    volumeMounts: arr(r.volumeMounts).map((m) => pick(m, ["name", "mountPath", "readOnly", "subPath", "subPathExpr"])),
+    readinessProbe: probeView(r.readinessProbe),
+    livenessProbe: probeView(r.livenessProbe),
+    startupProbe: probeView(r.startupProbe),
+  };
+};
+
+const deploymentView = (o: Obj) => {
+  const spec = rec(o.spec);
+  const template = rec(spec.template);
+  const pod = rec(template.spec);
+  return {
+    replicas: spec.replicas,
+    selector: spec.selector,
+    labels: rec(template.metadata).labels,
+    annotations: rec(template.metadata).annotations,
+    pod: {
+      ...pick(pod, ["serviceAccountName", "automountServiceAccountToken", "hostNetwork", "hostPID", "hostIPC", "nodeName", "nodeSelector", "securityContext", "runtimeClassName", "shareProcessNamespace", "initContainers", "ephemeralContainers"]),
+      // A volume's kinds by key, so a hostPath added beside ours is seen; configMap's defaultMode is the API's default.
+      volumes: arr(pod.volumes).map((v) => ({ name: rec(v).name, kinds: Object.keys(rec(v)).filter((k) => k !== "name").sort(), configMap: pick(rec(v).configMap, ["name", "items"]) })),
+      containers: arr(pod.containers).map(containerView),
+    },
+  };
+};
+
+function deployment(ctx: BuildContext): Omit<Obj, "metadata"> {
+  const { server, workload: w, config } = ctx;
   const names = childNames(server.metadata.name);
-  const labels = labelsFor(server);
-  const meta = (name: string) => ({ name, namespace: ns, labels, ownerReferences: [controllerReference(McpServerType, server)] });
-  const policyText = canonicalJson(serverPolicy(server.metadata, spec, config));
-  const url = serverUrl(server, spec, config.clusterDomain);
-
-  const serviceAccount = { metadata: meta(names.serviceAccount) };
-
-  const policy = { metadata: meta(names.policy), data: { [POLICY_KEY]: policyText } };
-
-  const probe = (path: string, periodSeconds: number) => ({
-    httpGet: { path, port: "http", scheme: "HTTP" },
-    periodSeconds,
-    timeoutSeconds: 2,
-    failureThreshold: 3,
-  });
+  const url = serverUrl(server, ctx.spec, config.clusterDomain);
+  const publicUrl = url.slice(0, url.length - w.path.length);
+  const probe = (path: string, periodSeconds: number) => ({ httpGet: { path, port: "http", scheme: "HTTP" }, periodSeconds, timeoutSeconds: 2, failureThreshold: 3 });
+  const a = config.auth;
+  // The operator's entries come last: for a duplicated name the last one wins, so a spec's env
+  // cannot replace what the kit is told about its own identity and callers.
   const env = [
     ...(w.env ?? []),
     { name: "PORT", value: String(w.port) },
     { name: "TOOLFLEET_POLICY_FILE", value: `${POLICY_MOUNT}/${POLICY_KEY}` },
-    { name: "TOOLFLEET_PUBLIC_URL", value: url.slice(0, url.length - w.path.length) },
+    { name: "TOOLFLEET_PUBLIC_URL", value: publicUrl },
+    ...(a.oidcIssuer ? [{ name: "TOOLFLEET_OIDC_ISSUER", value: a.oidcIssuer }] : []),
+    ...(a.oidcJwksUrl ? [{ name: "TOOLFLEET_OIDC_JWKS_URL", value: a.oidcJwksUrl }] : []),
+    ...(a.oidcIssuer ? [{ name: "TOOLFLEET_OIDC_AUDIENCE", value: a.oidcAudience ?? url }] : []),
+    ...(a.groupsClaim ? [{ name: "TOOLFLEET_GROUPS_CLAIM", value: a.groupsClaim }] : []),
+    ...(a.saIssuer ? [{ name: "TOOLFLEET_SA_ISSUER", value: a.saIssuer }] : []),
+    ...(a.saJwksUrl ? [{ name: "TOOLFLEET_SA_JWKS_URL", value: a.saJwksUrl }] : []),
   ];
-  const container: Record<string, unknown> = {
+  const container: Rec = {
     name: "server",
     image: w.image,
     ports: [{ name: "http", containerPort: w.port, protocol: "TCP" }],
     env,
-    securityContext: {
-      runAsNonRoot: true,
-      allowPrivilegeEscalation: false,
-      readOnlyRootFilesystem: true,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
-    },
+    securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
     readinessProbe: probe("/readyz", 5),
     livenessProbe: probe("/healthz", 10),
     volumeMounts: [
@@ -77,14 +156,12 @@ export function desiredChildren(server: McpServer, spec: McpServerSpec, replicas
     ],
   };
   if (w.resources && (w.resources.requests || w.resources.limits)) container.resources = w.resources;
-
-  const deployment = {
-    metadata: meta(names.deployment),
+  return {
     spec: {
-      replicas,
+      replicas: ctx.replicas,
       selector: { matchLabels: selectorFor(server) },
       template: {
-        metadata: { labels, annotations: { [POLICY_HASH_ANNOTATION]: sha256(policyText) } },
+        metadata: { labels: labelsFor(server), annotations: { [POLICY_HASH_ANNOTATION]: sha256(ctx.policyText) } },
         spec: {
           serviceAccountName: names.serviceAccount,
           securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
@@ -97,56 +174,105 @@ export function desiredChildren(server: McpServer, spec: McpServerSpec, replicas
       },
     },
   };
-
-  const service = {
-    metadata: meta(names.service),
-    spec: {
-      type: "ClusterIP",
-      selector: selectorFor(server),
-      ports: [{ name: "http", port: w.port, targetPort: "http", protocol: "TCP" }],
-    },
-  };
-
-  // Only the namespaces the chart names (the registry, gateways) reach the server's port.
-  const networkPolicy = {
-    metadata: meta(names.networkPolicy),
-    spec: {
-      podSelector: { matchLabels: selectorFor(server) },
-      policyTypes: ["Ingress"],
-      ingress: [
-        {
-          from: [{ namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...config.ingressNamespaces] }] } }],
-          ports: [{ port: w.port, protocol: "TCP" }],
-        },
-      ],
-    },
-  };
-
-  const children: DesiredChild[] = [
-    { type: CoreTypes.ServiceAccount, object: serviceAccount },
-    { type: CoreTypes.ConfigMap, object: policy },
-    { type: CoreTypes.Deployment, object: deployment },
-    { type: CoreTypes.Service, object: service },
-    { type: CoreTypes.NetworkPolicy, object: networkPolicy },
-  ];
-  for (const child of children) {
-    const hash = sha256(canonicalJson(child.object));
-    child.object.metadata = { ...child.object.metadata, annotations: { [APPLIED_HASH_ANNOTATION]: hash } };
-  }
-  return children;
 }
 
-/** The applied hash a desired child carries. */
-export const appliedHash = (child: DesiredChild) => child.object.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
+/** Who may open a connection to the server's port: the namespaces of its allowed service accounts, the ingress namespaces and the verifier's. */
+export function admittedNamespaces(spec: ServedSpec, config: Pick<ChildrenConfig, "ingressNamespaces" | "verifierServiceAccount">): string[] {
+  const fromAccounts = spec.access.allowedServiceAccounts.map((sa) => sa.split("/")[0]!);
+  return [...new Set([...config.ingressNamespaces, config.verifierServiceAccount.split("/")[0]!, ...fromAccounts])].sort();
+}
+
+/** Every child kind, in the order they are written (the Deployment after what it mounts and runs as). */
+export const CHILDREN: readonly ChildKind[] = [
+  {
+    type: CoreTypes.ServiceAccount,
+    name: (s) => childNames(s).serviceAccount,
+    build: () => ({}),
+    view: (o) => pick(o, ["automountServiceAccountToken", "imagePullSecrets", "secrets"]),
+  },
+  {
+    type: CoreTypes.ConfigMap,
+    name: (s) => childNames(s).policy,
+    build: (ctx) => ({ data: { [POLICY_KEY]: ctx.policyText } }),
+    view: (o) => pick(o, ["data", "binaryData", "immutable"]),
+  },
+  { type: CoreTypes.Deployment, name: (s) => childNames(s).deployment, build: deployment, view: deploymentView },
+  {
+    type: CoreTypes.Service,
+    name: (s) => childNames(s).service,
+    build: ({ server, workload }) => ({
+      spec: { type: "ClusterIP", selector: selectorFor(server), ports: [{ name: "http", port: workload.port, targetPort: "http", protocol: "TCP" }] },
+    }),
+    view: (o) => {
+      const spec = rec(o.spec);
+      return { ...pick(spec, ["type", "selector", "externalIPs", "externalName", "loadBalancerSourceRanges"]), ports: arr(spec.ports).map((p) => pick(p, ["name", "port", "targetPort", "protocol"])) };
+    },
+  },
+  {
+    type: CoreTypes.NetworkPolicy,
+    name: (s) => childNames(s).networkPolicy,
+    build: ({ server, spec, workload, config }) => ({
+      spec: {
+        podSelector: { matchLabels: selectorFor(server) },
+        policyTypes: ["Ingress"],
+        ingress: [
+          {
+            from: [{ namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: admittedNamespaces(spec, config) }] } }],
+            ports: [{ port: workload.port, protocol: "TCP" }],
+          },
+        ],
+      },
+    }),
+    view: (o) => ({ spec: o.spec }),
+  },
+];
+
+/** The view hash of an object of `kind`: what the operator set on it, as the API server holds it. */
+export const viewHash = (kind: ChildKind, obj: Obj) => sha256(canonicalJson(normalise(kind.view(obj)) ?? null));
 
 /**
- * What the operator keeps of a cached child: identity, ownership, its applied hash, and for a
- * Deployment its replica counts. A full Deployment is ~20 KB in memory; this is a few hundred bytes.
+ * @param replicas the served spec's replicas, or 0 when nothing is approved to run.
+ */
+export function desiredChildren(server: McpServer, spec: ServedSpec, replicas: number, config: ChildrenConfig): DesiredChild[] {
+  const workload = spec.workload;
+  if (!workload) return [];
+  const labels = labelsFor(server);
+  const ctx: BuildContext = {
+    server,
+    spec,
+    workload,
+    replicas,
+    config,
+    meta: (name) => ({ name, namespace: server.metadata.namespace, labels, ownerReferences: [controllerReference(McpServerType, server)] }),
+    policyText: canonicalJson(serverPolicy(server.metadata, spec, config)),
+  };
+  return CHILDREN.map((kind) => {
+    const object: Obj = { apiVersion: kind.type.group ? `${kind.type.group}/${kind.type.version}` : kind.type.version, kind: kind.type.kind, metadata: ctx.meta(kind.name(server.metadata.name)), ...kind.build(ctx) };
+    const appliedHash = sha256(canonicalJson(object));
+    object.metadata = { ...object.metadata, annotations: { [APPLIED_HASH_ANNOTATION]: appliedHash } };
+    return { kind, type: kind.type, object, appliedHash, viewHash: viewHash(kind, object) };
+  });
+}
+
+/** A cached child: identity and ownership, plus for the operator's own its applied hash and live view hash. */
+export interface SlimChild extends KubeObject {
+  /** Hash of the live object's view (set only on objects an McpServer controls). */
+  viewHash?: string;
+}
+
+const kindOf = (kind: string | undefined) => CHILDREN.find((c) => c.type.kind === kind);
+
+/**
+ * What the operator keeps of a cached object of a child type: identity, ownership, its applied
+ * hash, the hash of the fields it owns (so drift is seen without keeping the object: a full
+ * Deployment is ~20 KB, this a few hundred bytes) and a Deployment's replica counts. Objects no
+ * McpServer controls keep only their identity: enough to refuse a name conflict.
  */
 export function slimChild<T extends KubeObject>(obj: T): T {
   const m = obj.metadata;
+  const ours = m.ownerReferences?.some((r) => r.controller === true && r.kind === McpServerType.kind) === true;
   const hash = m.annotations?.[APPLIED_HASH_ANNOTATION];
-  const slim: KubeObject & Record<string, unknown> = {
+  const slim: SlimChild & Rec = {
     apiVersion: obj.apiVersion,
     kind: obj.kind,
     metadata: {
@@ -157,28 +283,18 @@ export function slimChild<T extends KubeObject>(obj: T): T {
       creationTimestamp: m.creationTimestamp,
       ownerReferences: m.ownerReferences,
       ...(m.deletionTimestamp ? { deletionTimestamp: m.deletionTimestamp } : {}),
-      ...(hash ? { annotations: { [APPLIED_HASH_ANNOTATION]: hash } } : {}),
+      ...(ours && hash ? { annotations: { [APPLIED_HASH_ANNOTATION]: hash } } : {}),
     },
   };
-  if (obj.kind === "Deployment") {
-    const d = obj as unknown as { spec?: { replicas?: number }; status?: { replicas?: number; readyReplicas?: number; observedGeneration?: number } };
-    slim.spec = { replicas: d.spec?.replicas };
-    slim.status = { replicas: d.status?.replicas, readyReplicas: d.status?.readyReplicas, observedGeneration: d.status?.observedGeneration };
+  const kind = kindOf(obj.kind);
+  if (ours && kind) slim.viewHash = viewHash(kind, obj as unknown as Obj);
+  if (ours && obj.kind === "Deployment") {
+    const d = obj as unknown as { status?: { replicas?: number; readyReplicas?: number; updatedReplicas?: number; observedGeneration?: number }; metadata: { generation?: number } };
+    slim.metadata.generation = d.metadata.generation;
+    slim.status = { replicas: d.status?.replicas, readyReplicas: d.status?.readyReplicas, updatedReplicas: d.status?.updatedReplicas, observedGeneration: d.status?.observedGeneration };
   }
   return slim as unknown as T;
 }
 
 /** Every child type, for watching and clean-up. */
-export const CHILD_TYPES: readonly ResourceType[] = [
-  CoreTypes.ServiceAccount,
-  CoreTypes.ConfigMap,
-  CoreTypes.Deployment,
-  CoreTypes.Service,
-  CoreTypes.NetworkPolicy,
-];
-
-export function childNameFor(type: ResourceType, serverName: string): string {
-  const n = childNames(serverName);
-  if (type === CoreTypes.ConfigMap) return n.policy;
-  return n.deployment;
-}
+export const CHILD_TYPES: readonly ResourceType[] = CHILDREN.map((c) => c.type);

@@ -7,6 +7,7 @@ import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_REGISTRY_PREFIX, DEFAULT_VERIFIER_SERVI
 import { hostname } from "node:os";
 import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF, SYSTEM_NAMESPACE } from "../crds/index.js";
 import { commaList, defineFlags, type Flag } from "../runtime/index.js";
+import type { WorkloadAuth } from "./children.js";
 
 export interface OperatorConfig {
   /** Namespaces to watch; empty means every namespace. */
@@ -33,18 +34,18 @@ export interface OperatorConfig {
   verifier: {
     /** The operator's own service account (namespace/name): tokens are minted for it and servers' policies name it. */
     serviceAccount: string;
-    /** A projected token file (in a pod); when unset, tokens are minted with the TokenRequest API. */
-    tokenFile?: string;
-    /** Fixed token audience; by default each server's URL. */
-    audience?: string;
+    /** Plain http to addresses outside the cluster's Services (development only). */
+    allowPlainHttp: boolean;
     timeoutMs: number;
     /** How often a verified server is checked again. */
     intervalMs: number;
     /** Verifications in flight at once (they run beside the reconciles, not in them). */
     concurrency: number;
   };
-  /** Namespaces whose pods the NetworkPolicy admits to servers' ports. */
+  /** Namespaces whose pods the NetworkPolicy admits to servers' ports (besides the verifier's and the allowed service accounts'). */
   ingressNamespaces: string[];
+  /** What every workload is told to verify its callers with (the kit's TOOLFLEET_OIDC_* and TOOLFLEET_SA_*). */
+  workloadAuth: WorkloadAuth;
   clusterDomain: string;
   logLevel: "debug" | "info" | "warn" | "error";
   /** How this replica's requests show in the API server's audit log. */
@@ -72,12 +73,17 @@ const FLAGS = {
   leaderName: { flag: "leader-election-id", env: "TOOLFLEET_LEADER_ELECTION_ID", help: "the Lease's name (default toolfleet-operator)" },
   identity: { flag: "identity", env: "POD_NAME", help: "this replica's name in the Lease (default hostname-pid)" },
   verifierServiceAccount: { flag: "verifier-service-account", env: "TOOLFLEET_VERIFIER_SERVICE_ACCOUNT", help: `namespace/name (default ${DEFAULT_VERIFIER_SERVICE_ACCOUNT})` },
-  verifierTokenFile: { flag: "verifier-token-file", env: "TOOLFLEET_VERIFIER_TOKEN_FILE", help: "projected token file; unset: mint with TokenRequest" },
-  verifierAudience: { flag: "verifier-audience", env: "TOOLFLEET_VERIFIER_AUDIENCE", help: "fixed token audience (default: each server's URL)" },
+  verifyAllowHttp: { flag: "verify-allow-http", env: "TOOLFLEET_VERIFY_ALLOW_HTTP", help: "true to verify remote servers over plain http outside the cluster (development only)" },
   verifyTimeout: { flag: "verify-timeout", env: "TOOLFLEET_VERIFY_TIMEOUT", help: "MCP handshake timeout (default 5s)" },
   verifyInterval: { flag: "verify-interval", env: "TOOLFLEET_VERIFY_INTERVAL", help: "re-verify tools this often (default 5m)" },
   verifyConcurrency: { flag: "verify-concurrency", env: "TOOLFLEET_VERIFY_CONCURRENCY", help: "tool verifications in flight at once (default 64)" },
   ingressNamespaces: { flag: "ingress-namespaces", env: "TOOLFLEET_INGRESS_NAMESPACES", help: `namespaces allowed to reach servers (default ${SYSTEM_NAMESPACE})` },
+  oidcIssuer: { flag: "oidc-issuer", env: "TOOLFLEET_OIDC_ISSUER", help: "people's OIDC issuer, passed to every workload" },
+  oidcJwksUrl: { flag: "oidc-jwks-url", env: "TOOLFLEET_OIDC_JWKS_URL", help: "the issuer's key set URL (required with --oidc-issuer)" },
+  oidcAudience: { flag: "oidc-audience", env: "TOOLFLEET_OIDC_AUDIENCE", help: "audience people's tokens must carry (default: each server's own URL)" },
+  groupsClaim: { flag: "groups-claim", env: "TOOLFLEET_GROUPS_CLAIM", help: "the token claim holding groups (default groups)" },
+  saIssuer: { flag: "sa-issuer", env: "TOOLFLEET_SA_ISSUER", help: "the cluster's service-account token issuer, passed to every workload" },
+  saJwksUrl: { flag: "sa-jwks-url", env: "TOOLFLEET_SA_JWKS_URL", help: "its key set URL (optional in a pod)" },
   clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: `cluster DNS domain (default ${DEFAULT_CLUSTER_DOMAIN})` },
   logLevel: { flag: "log-level", env: "TOOLFLEET_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
   userAgent: { flag: "user-agent", env: "TOOLFLEET_USER_AGENT", help: "User-Agent of API requests (default toolfleet-operator)" },
@@ -156,15 +162,44 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
     },
     verifier: {
       serviceAccount,
-      tokenFile: get(FLAGS.verifierTokenFile),
-      audience: get(FLAGS.verifierAudience),
+      allowPlainHttp: flags.bool(get(FLAGS.verifyAllowHttp) ?? "false", FLAGS.verifyAllowHttp.flag),
       timeoutMs: parseDuration(get(FLAGS.verifyTimeout) ?? "5s", FLAGS.verifyTimeout.flag),
       intervalMs: parseDuration(get(FLAGS.verifyInterval) ?? "5m", FLAGS.verifyInterval.flag),
       concurrency: parsePositive(get(FLAGS.verifyConcurrency) ?? "64", FLAGS.verifyConcurrency.flag),
     },
     ingressNamespaces: commaList(get(FLAGS.ingressNamespaces) ?? SYSTEM_NAMESPACE),
+    workloadAuth: workloadAuth(get),
     clusterDomain: get(FLAGS.clusterDomain) ?? DEFAULT_CLUSTER_DOMAIN,
     logLevel: logLevel as OperatorConfig["logLevel"],
     userAgent: get(FLAGS.userAgent) ?? "toolfleet-operator",
   };
+}
+
+function httpUrl(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const u = new URL(value);
+    if (u.protocol === "http:" || u.protocol === "https:") return value;
+  } catch {
+    /* refused below */
+  }
+  throw new OperatorConfigError(`--${flag}: "${value}" is not an http(s) URL`);
+}
+
+function workloadAuth(get: (flag: Flag) => string | undefined): WorkloadAuth {
+  const oidcIssuer = get(FLAGS.oidcIssuer);
+  const oidcJwksUrl = httpUrl(get(FLAGS.oidcJwksUrl), FLAGS.oidcJwksUrl.flag);
+  if (oidcIssuer && !oidcJwksUrl) throw new OperatorConfigError("--oidc-jwks-url: required with --oidc-issuer (the workloads verify people's tokens against it)");
+  const auth: WorkloadAuth = {};
+  if (oidcIssuer) auth.oidcIssuer = oidcIssuer;
+  if (oidcJwksUrl) auth.oidcJwksUrl = oidcJwksUrl;
+  const audience = get(FLAGS.oidcAudience);
+  if (audience) auth.oidcAudience = audience;
+  const groupsClaim = get(FLAGS.groupsClaim);
+  if (groupsClaim) auth.groupsClaim = groupsClaim;
+  const saIssuer = get(FLAGS.saIssuer);
+  if (saIssuer) auth.saIssuer = saIssuer;
+  const saJwksUrl = httpUrl(get(FLAGS.saJwksUrl), FLAGS.saJwksUrl.flag);
+  if (saJwksUrl) auth.saJwksUrl = saJwksUrl;
+  return auth;
 }

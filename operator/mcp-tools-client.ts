@@ -1,22 +1,25 @@
 /**
- * The operator's MCP client for tool verification: connects to a server with the SDK's v2
- * client, speaking the current revision (2026-07-28) and falling back to 2025-11-25 when the
- * server only speaks that, and lists every tool. Failures are typed so the caller can tell a
- * server it cannot reach from one that refused its identity from one that spoke MCP badly.
+ * The operator's MCP client for tool verification: the SDK's v2 client over Streamable HTTP,
+ * speaking the current revision (2026-07-28) and falling back to 2025-11-25 when the server only
+ * speaks that, listing every page of tools with their full definitions. Failures are typed
+ * (unreachable, unauthorized with the HTTP status, protocol) and never carry the answer's body:
+ * a hostile server must not be able to write into a condition or an Event.
  */
-import { lookup as systemLookup, resolve4, resolve6 } from "node:dns/promises";
-import { isIP } from "node:net";
 import { Client, InsufficientScopeError, SdkHttpError, StreamableHTTPClientTransport, UnauthorizedError, type Tool } from "@modelcontextprotocol/client";
 
+export type { Tool };
+
 export interface ListServerToolsOptions {
-  /** The server's MCP endpoint. */
   url: string;
-  /** The bearer token, asked for only once the host resolves (an unreachable server costs no token). */
+  /** The bearer token, asked for only once the server is about to be contacted. */
   token?: () => Promise<string | undefined>;
   /** For each request, and twice that for the whole exchange. */
   timeoutMs: number;
-  /** Why a host does not resolve, or undefined when it does (default: DNS, see `unresolvable`). */
-  lookup?: (hostname: string) => Promise<string | undefined>;
+  /**
+   * Resolves the URL's host before anything is sent; a rejection is reported as unreachable.
+   * The verification passes one that refuses addresses it must not contact.
+   */
+  lookup?: (hostname: string) => Promise<unknown>;
 }
 
 export interface ServerTools {
@@ -26,34 +29,35 @@ export interface ServerTools {
   protocolVersion: string;
 }
 
-/** No connection: DNS, refused, reset, timed out. */
-export class ServerUnreachable extends Error {
-  override readonly name = "ServerUnreachable";
-  constructor(readonly url: string, readonly reason: string, message = `cannot reach ${url} (${reason})`) {
+export type ToolsClientFailure = "unreachable" | "unauthorized" | "protocol";
+
+export class ToolsClientError extends Error {
+  override readonly name = "ToolsClientError";
+  constructor(
+    readonly kind: ToolsClientFailure,
+    message: string,
+    /** The HTTP status, when the server answered with one. */
+    readonly status?: number,
+    /** A short machine-readable cause (an errno code, "timeout"), never body text. */
+    readonly code?: string,
+  ) {
     super(message);
   }
 }
 
-/** Reached, but the server refused the identity (401 or 403). */
-export class ServerUnauthorized extends Error {
-  override readonly name = "ServerUnauthorized";
-  constructor(readonly url: string, readonly status: number) {
-    super(`${url} refused the caller's identity (HTTP ${status})`);
-  }
-}
-
-/** Reached, but the MCP exchange failed (handshake, tools/list, or what came back). */
-export class ProtocolFailure extends Error {
-  override readonly name = "ProtocolFailure";
-  constructor(readonly url: string, readonly detail: string) {
-    super(`MCP exchange with ${url} failed: ${detail}`);
-  }
-}
+/** More than this many tools is not a server of tools but a flood. */
+const MAX_TOOLS = 1024;
 
 export async function listServerTools(options: ListServerToolsOptions): Promise<ServerTools> {
   const url = new URL(options.url);
-  const unresolved = await (options.lookup ?? unresolvable)(url.hostname);
-  if (unresolved) throw new ServerUnreachable(options.url, unresolved, `cannot reach ${options.url}: ${url.hostname} does not resolve (${unresolved})`);
+  if (options.lookup) {
+    try {
+      await options.lookup(url.hostname.replace(/^\[|\]$/g, ""));
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? "lookup failed";
+      throw new ToolsClientError("unreachable", `${url.hostname} cannot be contacted (${code})`, undefined, code);
+    }
+  }
   const token = await options.token?.();
   const transport = new StreamableHTTPClientTransport(url, { requestInit: token ? { headers: { authorization: `Bearer ${token}` } } : {} });
   // `auto`: probe with server/discover, fall back to the 2025 initialize handshake on a server that does not know it.
@@ -61,7 +65,14 @@ export async function listServerTools(options: ListServerToolsOptions): Promise<
   const requestOptions = { timeout: options.timeoutMs, signal: AbortSignal.timeout(options.timeoutMs * 2) };
   try {
     await client.connect(transport, requestOptions);
-    const { tools } = await client.listTools(undefined, requestOptions);
+    const tools: Tool[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await client.listTools(cursor ? { cursor } : undefined, requestOptions);
+      tools.push(...page.tools);
+      cursor = page.nextCursor;
+      if (tools.length > MAX_TOOLS) throw new ToolsClientError("protocol", `tools/list returned more than ${MAX_TOOLS} tools`);
+    } while (cursor);
     const info = client.getServerVersion();
     return {
       tools,
@@ -69,11 +80,13 @@ export async function listServerTools(options: ListServerToolsOptions): Promise<
       protocolVersion: (client.getNegotiatedProtocolVersion() ?? "").slice(0, 64),
     };
   } catch (err) {
+    if (err instanceof ToolsClientError) throw err;
     const status = httpStatus(err);
-    if (status === 401 || status === 403) throw new ServerUnauthorized(options.url, status);
+    if (status === 401 || status === 403) throw new ToolsClientError("unauthorized", `HTTP ${status}`, status);
     const code = connectionCode(err);
-    if (code) throw new ServerUnreachable(options.url, code);
-    throw new ProtocolFailure(options.url, (err instanceof Error ? err.message : String(err)).replace(/\s+/g, " ").slice(0, 300));
+    if (code) throw new ToolsClientError("unreachable", `no connection (${code})`, undefined, code);
+    const rpc = status === undefined && typeof (err as { code?: unknown }).code === "number" ? `JSON-RPC error ${(err as { code: number }).code}` : undefined;
+    throw new ToolsClientError("protocol", status !== undefined ? `HTTP ${status}` : (rpc ?? "not a valid MCP answer"), status);
   } finally {
     await client.close().catch(() => {});
   }
@@ -101,42 +114,7 @@ function connectionCode(err: unknown): string | undefined {
     e = (e as { cause?: unknown }).cause;
   }
   const msg = (err as Error)?.message ?? "";
-  if (/fetch failed|timed? ?out|aborted/i.test(msg)) return "no answer";
+  if (/fetch failed/i.test(msg)) return "ECONNECT";
+  if (/timed? ?out|aborted/i.test(msg)) return "timeout";
   return undefined;
-}
-
-/**
- * Why `host` does not resolve, or undefined if it does. DNS names go through c-ares (the DNS
- * server, asynchronously): getaddrinfo runs on libuv's four threads and, with a cluster's
- * search domains, takes about a second per miss — a fleet of unreachable servers queued behind
- * it for minutes. Single-label names (localhost, /etc/hosts entries) use the system resolver.
- */
-export async function unresolvable(host: string): Promise<string | undefined> {
-  const name = host.replace(/^\[|\]$/g, "");
-  if (isIP(name)) return undefined;
-  const code = (err: unknown) => (err as { code?: string }).code ?? "DNS error";
-  if (!name.includes(".")) {
-    try {
-      await systemLookup(name);
-      return undefined;
-    } catch (err) {
-      return code(err);
-    }
-  }
-  // A first; AAAA only when the name exists without an A record (or A failed otherwise): a
-  // name that does not exist (NXDOMAIN, ENOTFOUND) has no AAAA either, and a fleet of servers
-  // not resolvable from here costs one query each, not two.
-  let firstError: string | undefined;
-  try {
-    if ((await resolve4(name)).length > 0) return undefined;
-  } catch (err) {
-    firstError = code(err);
-    if (firstError === "ENOTFOUND") return firstError;
-  }
-  try {
-    if ((await resolve6(name)).length > 0) return undefined;
-  } catch (err) {
-    return firstError ?? code(err);
-  }
-  return firstError ?? "ENODATA";
 }

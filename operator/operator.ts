@@ -3,7 +3,6 @@
  * warm on every replica, reconciles only on the leader, /metrics /healthz /readyz, and a clean
  * hand-over on stop.
  */
-import { existsSync } from "node:fs";
 import { Gauge } from "prom-client";
 import { reviewersConfigMap } from "../crds/review-policy.js";
 import {
@@ -28,7 +27,11 @@ import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
 import { FIELD_MANAGER, MANAGED_SELECTOR } from "../mcpserver/names.js";
 import { McpServerReconciler } from "./reconciler.js";
 import type { VerificationResult, VerifyOptions } from "./tool-verification.js";
-import { FileTokenSource, TokenRequestSource, type TokenSource } from "./verifier-token.js";
+import { TokenRequestSource, type TokenSource } from "./verifier-token.js";
+import { KubeReconcilerClient } from "./reconciler-client.js";
+import { RevisionIndex } from "./revision-index.js";
+import { ControllerRevisionType, slimRevision } from "./revisions.js";
+import { resolveAll, type TargetPolicy } from "./verification-target.js";
 
 export interface RunningOperator {
   controller: Controller<McpServerObject>;
@@ -51,7 +54,22 @@ export interface StartOptions {
   userAgent?: string;
 }
 
-const IN_CLUSTER_TOKEN = "/var/run/secrets/tokens/toolfleet-verifier";
+/** The API server as verification must never reach it: the address the operator uses, and the in-cluster Service. */
+async function apiServerAddresses(server: string): Promise<TargetPolicy["apiServers"]> {
+  const out: TargetPolicy["apiServers"] = [];
+  const add = async (host: string, port: number) => {
+    try {
+      for (const address of await resolveAll(host.replace(/^\[|\]$/g, ""))) out.push({ address, port });
+    } catch {
+      /* an API server name that does not resolve here cannot be reached by verification either */
+    }
+  };
+  const u = new URL(server);
+  await add(u.hostname, Number(u.port || (u.protocol === "https:" ? 443 : 80)));
+  const host = process.env.KUBERNETES_SERVICE_HOST;
+  if (host) await add(host, Number(process.env.KUBERNETES_SERVICE_PORT ?? 443));
+  return out;
+}
 
 export async function startOperator(config: OperatorConfig, kc: ConnectionConfig, options: StartOptions = {}): Promise<RunningOperator> {
   const userAgent = options.userAgent ?? config.userAgent;
@@ -61,12 +79,15 @@ export async function startOperator(config: OperatorConfig, kc: ConnectionConfig
   const metrics = new ControllerMetrics(undefined, { apiWrites: () => client.writes.count });
   const events = new EventRecorder(eventClient, "toolfleet-operator", log);
 
-  const tokenFile = config.verifier.tokenFile ?? (existsSync(IN_CLUSTER_TOKEN) ? IN_CLUSTER_TOKEN : undefined);
-  const tokens: TokenSource = tokenFile ? new FileTokenSource(tokenFile) : new TokenRequestSource(client, config.verifier.serviceAccount, log);
+  const tokens: TokenSource = new TokenRequestSource(client, config.verifier.serviceAccount, log);
+  const targetPolicy: TargetPolicy = { allowPlainHttp: config.verifier.allowPlainHttp, clusterDomain: config.clusterDomain, apiServers: await apiServerAddresses(client.server) };
 
   let reconciler: McpServerReconciler | undefined;
   let builder = For<McpServerObject>(client, McpServerType).withUpdatePredicate(specOrMetadataChanged);
-  for (const type of CHILD_TYPES) builder = builder.owns(type, { labelSelector: MANAGED_SELECTOR, transform: slimChild });
+  // Children are watched without a label selector: an object of someone else's in the way of a
+  // child's name must be seen (and refused), not taken over. Such objects keep only their identity.
+  for (const type of CHILD_TYPES) builder = builder.owns(type, { transform: slimChild });
+  builder = builder.owns(ControllerRevisionType, { labelSelector: MANAGED_SELECTOR, transform: slimRevision });
   const controller = builder.build((req) => reconciler!.reconcile(req), {
     name: "mcpserver",
     concurrency: config.concurrency,
@@ -75,12 +96,15 @@ export async function startOperator(config: OperatorConfig, kc: ConnectionConfig
     metrics,
     log,
   });
+  const revisions = new RevisionIndex(controller.cache<KubeObject>(ControllerRevisionType));
   reconciler = new McpServerReconciler({
-    client,
+    client: new KubeReconcilerClient(client),
     config,
     cache: (type) => controller.cache<KubeObject>(type),
+    revisions: (uid) => revisions.of(uid),
     events,
     tokens,
+    targetPolicy,
     verify: options.verify,
     requeue: (key) => controller.queue.add(key),
   });
@@ -142,6 +166,7 @@ export async function startOperator(config: OperatorConfig, kc: ConnectionConfig
       if (stopped) return;
       stopped = true;
       await controller.stop();
+      revisions.close();
       await events.flush();
       await elector?.stop();
       await health.close();

@@ -1,22 +1,13 @@
 /**
- * The operator's service identity for tool verification: a Kubernetes service-account token,
- * read from a projected token file in a pod, or minted with the TokenRequest API (bound to
- * each server's URL as audience) where the operator runs with other credentials, as in the
- * local control plane.
+ * The operator's service identity for tool verification: a token of the verifier service
+ * account minted with the TokenRequest API, in a pod as anywhere else, bound to the one server
+ * it is sent to (its URL is the audience), so a server cannot replay it against another. Tokens
+ * are cached per audience until 80% of their lifetime.
  */
-import { readFile } from "node:fs/promises";
 import { CoreTypes, KubeApiError, type KubeClient, type KubeObject, type Logger } from "../runtime/index.js";
 
 export interface TokenSource {
   tokenFor(audience: string): Promise<string | undefined>;
-}
-
-export class FileTokenSource implements TokenSource {
-  constructor(private readonly path: string) {}
-  async tokenFor(): Promise<string> {
-    // Read each time: the kubelet rotates projected tokens in place.
-    return (await readFile(this.path, "utf8")).trim();
-  }
 }
 
 interface TokenRequestStatus extends KubeObject {
@@ -48,8 +39,10 @@ export class TokenRequestSource implements TokenSource {
       const res = (await this.client.request("POST", path, body)) as TokenRequestStatus;
       const token = res.status?.token;
       if (!token) return undefined;
-      // Renew at 80% of the lifetime, as the kubelet does.
-      this.cache.set(audience, { token, renewAt: Date.now() + this.expirationSeconds * 800 });
+      // Renew at 80% of the lifetime (as the API server granted it), as the kubelet does.
+      const expires = res.status?.expirationTimestamp ? Date.parse(res.status.expirationTimestamp) : NaN;
+      const lifetimeMs = Number.isFinite(expires) ? Math.max(0, expires - Date.now()) : this.expirationSeconds * 1000;
+      this.cache.set(audience, { token, renewAt: Date.now() + lifetimeMs * 0.8 });
       return token;
     } catch (err) {
       const hint = err instanceof KubeApiError && err.notFound ? `: create the ServiceAccount ${this.namespace}/${this.name}` : "";

@@ -2,8 +2,14 @@
  * The catalog: every McpServer the cache holds, parsed once per version of the object and
  * kept sorted by registry name, which is what cursors point into. Rebuilt lazily after a
  * change, so a burst of watch events costs one sort, not one per event.
+ *
+ * What an entry serves comes from status.served only: the approved revision (narrowed by any
+ * change that only narrows access), which the operator writes and namespace editors cannot. The
+ * current spec, which anyone who may edit the McpServer can change, is never served: it is only
+ * the review state and the pending change that reviewers see, and the content of a server that
+ * was never approved (never published). With no operator running, nothing unapproved appears.
  */
-import { McpServerSpec, type McpServerStatus } from "../crds/index.js";
+import { McpServerSpec, ServedSpec, type McpServerStatus } from "../crds/index.js";
 import { serverPolicy } from "../policy/index.js";
 import { registryName, serverUrl } from "../mcpserver/index.js";
 import type { Logger } from "../runtime/index.js";
@@ -18,7 +24,15 @@ export interface CatalogEntry {
   name: string;
   /** `<prefix>.<namespace>/<name>`. */
   registryName: string;
+  /**
+   * What the registry shows: the served (approved) spec with the current reviews; for a server
+   * never approved (so never published, seen by reviewers only), the current spec.
+   */
   spec: McpServerSpec;
+  /** The approved revision the entry comes from; undefined if nothing was ever approved. */
+  servedRevision?: string;
+  /** A change awaiting review: the reviewed fields it alters, old and new value (status.pendingChange). */
+  pending?: NonNullable<McpServerStatus["pendingChange"]>;
   status: McpServerStatus;
   published: boolean;
   url: string;
@@ -96,14 +110,20 @@ export class Catalog {
   }
 
   private toEntry(obj: CachedServer): CatalogEntry | null {
-    const parsed = McpServerSpec.safeParse(obj.spec);
-    if (!parsed.success) {
-      // The API server validated it; a spec from an older schema is left out, not served half-read.
-      this.log.warn("McpServer spec does not parse; not served", { namespace: obj.metadata.namespace, name: obj.metadata.name, error: parsed.error.message });
+    const status = obj.status ?? {};
+    const current = McpServerSpec.safeParse(obj.spec);
+    const served = status.served ? ServedSpec.safeParse(status.served.spec) : undefined;
+    if (served && !served.success) {
+      this.log.warn("McpServer status.served does not parse; not served", { namespace: obj.metadata.namespace, name: obj.metadata.name, error: served.error.message });
       return null;
     }
-    const spec = parsed.data;
-    const status = obj.status ?? {};
+    if (!served && !current.success) {
+      // The API server validated it; a spec from an older schema is left out, not served half-read.
+      this.log.warn("McpServer spec does not parse; not served", { namespace: obj.metadata.namespace, name: obj.metadata.name, error: current.error.message });
+      return null;
+    }
+    const review = current.success ? current.data.review : undefined;
+    const spec: McpServerSpec = served?.success ? { ...served.data, ...(review ? { review } : {}) } : current.data!;
     const { namespace, name } = obj.metadata;
     const policy = serverPolicy(obj.metadata, spec, {
       registryPrefix: this.options.registryPrefix,
@@ -115,8 +135,11 @@ export class Catalog {
       name,
       registryName: registryName(this.options.registryPrefix, namespace, name),
       spec,
+      ...(status.served ? { servedRevision: status.served.revision } : {}),
+      ...(status.pendingChange ? { pending: status.pendingChange } : {}),
       status,
-      published: status.registry?.published === true,
+      // Published needs approved content to serve: a status without it is never served.
+      published: status.registry?.published === true && served?.success === true,
       url: status.url ?? serverUrl(obj, spec, this.options.clusterDomain),
       policy,
       updatedAtMs: Date.parse(obj.lastWriteAt),

@@ -5,7 +5,7 @@ import { loadConfig, OperatorConfigError } from "../config.js";
 import { POLICY_HASH_ANNOTATION } from "../../mcpserver/names.js";
 import { sampleServer } from "./fixtures.js";
 
-const config = { registryPrefix: "dev.toolfleet.local", clusterDomain: "cluster.local", ingressNamespaces: ["toolfleet-system"], verifierServiceAccount: "toolfleet-system/toolfleet-operator" };
+const config = { registryPrefix: "dev.toolfleet.local", clusterDomain: "cluster.local", ingressNamespaces: ["toolfleet-system"], verifierServiceAccount: "toolfleet-system/toolfleet-operator", auth: {} };
 
 /** Reads a dotted path of plain JSON; what is there is asserted, not assumed. */
 const at = (o: unknown, path: string): unknown => path.split(".").reduce<unknown>((x, k) => (x as Record<string, unknown> | undefined)?.[k], o);
@@ -49,10 +49,13 @@ describe("children of a workload server", () => {
     expect(hash2).not.toBe(hash);
   });
 
-  it("admit only the configured namespaces to the server's port", () => {
+  it("admit to the server's port only the ingress namespaces, the verifier's and those of its allowed service accounts", () => {
     const np = at(byKind.NetworkPolicy, "spec");
     expect(at(np, "policyTypes")).toEqual(["Ingress"]);
-    expect(at(np, "ingress.0.from.0.namespaceSelector.matchExpressions.0.values")).toEqual(["toolfleet-system"]);
+    // agents/incident-bot is the sample's allowed service account; toolfleet-system the ingress and verifier namespace.
+    expect(at(np, "ingress.0.from.0.namespaceSelector.matchExpressions.0.values")).toEqual(["agents", "toolfleet-system"]);
+    const other = desiredChildren(object, spec, 2, { ...config, ingressNamespaces: ["gateways"], verifierServiceAccount: "ops/verifier" });
+    expect(at(other.find((c) => c.type.kind === "NetworkPolicy")!.object, "spec.ingress.0.from.0.namespaceSelector.matchExpressions.0.values")).toEqual(["agents", "gateways", "ops"]);
     expect(at(np, "ingress.0.ports")).toEqual([{ port: 8080, protocol: "TCP" }]);
   });
 

@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { listServerTools, ServerUnauthorized, ServerUnreachable } from "../mcp-tools-client.js";
+import { listServerTools, ToolsClientError } from "../mcp-tools-client.js";
 import { verifyTools } from "../tool-verification.js";
 import { saToken, startHarness, VERIFIER, type Harness } from "../../servers/kit/test/fixture.js";
 
@@ -72,12 +72,12 @@ describe("listServerTools", () => {
   it("says unauthorized, with the status, when the server refuses the identity", async () => {
     h = await startHarness();
     const err = await listServerTools({ url: h.mcpUrl, timeoutMs: 5000 }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ServerUnauthorized);
-    expect((err as ServerUnauthorized).status).toBe(401);
+    expect(err).toBeInstanceOf(ToolsClientError);
+    expect(err).toMatchObject({ kind: "unauthorized", status: 401 });
     const outsider = await h.cluster.sign({ sub: "system:serviceaccount:elsewhere:nobody", extra: { "kubernetes.io": { namespace: "elsewhere", serviceaccount: { name: "nobody" } } } });
     const forbidden = await listServerTools({ url: h.mcpUrl, token: async () => outsider, timeoutMs: 5000 }).catch((e: unknown) => e);
-    expect(forbidden).toBeInstanceOf(ServerUnauthorized);
-    expect((forbidden as ServerUnauthorized).status).toBe(403);
+    expect(forbidden).toBeInstanceOf(ToolsClientError);
+    expect(forbidden).toMatchObject({ kind: "unauthorized", status: 403 });
   });
 
   it("says unreachable when nobody listens", async () => {
@@ -85,7 +85,7 @@ describe("listServerTools", () => {
     await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
     const port = (s.address() as AddressInfo).port;
     await new Promise<void>((r) => s.close(() => r()));
-    await expect(listServerTools({ url: `http://127.0.0.1:${port}/mcp`, timeoutMs: 2000 })).rejects.toBeInstanceOf(ServerUnreachable);
+    await expect(listServerTools({ url: `http://127.0.0.1:${port}/mcp`, timeoutMs: 2000 })).rejects.toMatchObject({ kind: "unreachable" });
   });
 
   it("is what the operator's verification uses: a kit server verifies with the revision it spoke", async () => {

@@ -9,13 +9,30 @@ const approve = (hash: string, reviewer = "r") => ({ decision: "Approved" as con
 
 describe("specHash", () => {
   const { spec } = sampleServer();
-  it("ignores order and spelled-out defaults, and changes with image, tools or access", () => {
+  it("ignores order, spelled-out defaults, reviews, replicas and resources, and changes with every other field", () => {
     const h = specHash(spec);
     expect(h).toMatch(/^[a-f0-9]{64}$/);
     const reordered = McpServerSpec.parse({ ...spec, tools: [...spec.tools].reverse(), access: { ...spec.access, allowedGroups: [...spec.access.allowedGroups].reverse() } });
     expect(specHash(reordered)).toBe(h);
-    expect(specHash({ ...spec, title: "Other title", review: { security: approve(h) } })).toBe(h);
+    expect(specHash({ ...spec, review: { security: approve(h) } })).toBe(h);
     expect(specHash({ ...spec, workload: { ...spec.workload!, replicas: 9 } })).toBe(h);
+    expect(specHash({ ...spec, workload: { ...spec.workload!, resources: { limits: { cpu: "4" } } } })).toBe(h);
+    const w = spec.workload!;
+    const changed: Array<[string, McpServerSpec]> = [
+      ["title", { ...spec, title: "Other title" }],
+      ["description", { ...spec, description: "Other" }],
+      ["version", { ...spec, version: "9.9.9" }],
+      ["owner", { ...spec, owner: { ...spec.owner, contact: "#elsewhere" } }],
+      ["env value", { ...spec, workload: { ...w, env: [{ name: "NODE_OPTIONS", value: "--require /tmp/x.js" }, ...(w.env ?? [])] } }],
+      ["env reference", { ...spec, workload: { ...w, env: [{ name: "PRESTO_URL", valueFrom: { secretKeyRef: { name: "other", key: "url" } } }] } }],
+      ["env order", { ...spec, workload: { ...w, env: [...(w.env ?? [])].reverse() } }],
+      ["port", { ...spec, workload: { ...w, port: 9090 } }],
+      ["path", { ...spec, workload: { ...w, path: "/other" } }],
+      ["tool description", { ...spec, tools: spec.tools.map((t, i) => (i === 0 ? { ...t, description: "changed" } : t)) }],
+      ["tool minutesSaved", { ...spec, tools: spec.tools.map((t, i) => (i === 0 ? { ...t, minutesSaved: 30 } : t)) }],
+      ["remote url", { ...spec, workload: undefined, remote: { url: "https://x.example/mcp" } }],
+    ];
+    for (const [what, s] of changed) expect([what, specHash(s)]).not.toEqual([what, h]);
     expect(specHash({ ...spec, workload: { ...spec.workload!, image: spec.workload!.image.replace(/5f2c/, "6f2c") } })).not.toBe(h);
     expect(specHash({ ...spec, tools: spec.tools.slice(1) })).not.toBe(h);
     expect(specHash({ ...spec, access: { ...spec.access, allowedGroups: ["x"] } })).not.toBe(h);

@@ -5,7 +5,7 @@
  */
 import { KubeClient } from "../../runtime/index.js";
 import { McpServerType } from "../../mcpserver/index.js";
-import { API_VERSION, KIND, type McpServerSpecInput, type McpServerStatus } from "../../crds/index.js";
+import { API_VERSION, KIND, ServedSpec, type McpServerSpecInput, type McpServerStatus } from "../../crds/index.js";
 import { adminConfig } from "../../local/cluster/harness.js";
 import { TestIssuer } from "../../auth/test/token-issuer.js";
 import { loadRegistryConfig } from "../config.js";
@@ -42,7 +42,8 @@ export function spec(shape: ServerShape): McpServerSpecInput {
   };
 }
 
-export function status(namespace: string, name: string, shape: ServerShape): McpServerStatus {
+/** `servedSpec`: the spec that was approved (default: the one `shape` describes). */
+export function status(namespace: string, name: string, shape: ServerShape, servedSpec: unknown = spec(shape)): McpServerStatus {
   const published = shape.published ?? true;
   const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const pending = shape.pending ?? (published ? [] : ["security", "legal", "genai"]);
@@ -51,6 +52,8 @@ export function status(namespace: string, name: string, shape: ServerShape): Mcp
     url: "https://mcp.example.com/mcp",
     specHash: HASH,
     review: { approved: published, pending, stale: [], rejected: [] },
+    // What the operator writes once every area approved: the registry serves this, never spec.
+    ...(published ? { served: { revision: `${name}-${HASH.slice(0, 10)}`, specHash: HASH, narrowed: false, spec: ServedSpec.parse(servedSpec) } } : {}),
     registry: { published, name: `${PREFIX}.${namespace}/${name}`, ...(published ? { publishedAt: now } : {}) },
     conditions: [
       { type: "Published", status: published ? "True" : "False", reason: published ? "Published" : "ReviewPending", message: published ? "served by the registry" : "waiting for review", lastTransitionTime: now },
@@ -61,11 +64,15 @@ export function status(namespace: string, name: string, shape: ServerShape): Mcp
 /** Creates the McpServer and writes its status. */
 export async function putServer(client: KubeClient, namespace: string, name: string, shape: ServerShape = {}): Promise<void> {
   await client.request("POST", client.path(McpServerType, namespace), { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec: spec(shape) });
-  await setStatus(client, namespace, name, shape);
+  // The spec just created is the approved one: no need to read it back.
+  await client.request("PATCH", client.path(McpServerType, namespace, name, "status"), { status: status(namespace, name, shape) }, undefined, "application/merge-patch+json");
 }
 
+/** Writes the status the operator would, approving the object's current spec when `shape` says published. */
 export async function setStatus(client: KubeClient, namespace: string, name: string, shape: ServerShape): Promise<void> {
-  await client.request("PATCH", client.path(McpServerType, namespace, name, "status"), { status: status(namespace, name, shape) }, undefined, "application/merge-patch+json");
+  const current = await client.get<{ metadata: { name: string }; spec: { review?: unknown } }>(McpServerType, namespace, name);
+  const { review: _review, ...approved } = current?.spec ?? spec(shape);
+  await client.request("PATCH", client.path(McpServerType, namespace, name, "status"), { status: status(namespace, name, shape, approved) }, undefined, "application/merge-patch+json");
 }
 
 export async function deleteServer(client: KubeClient, namespace: string, name: string): Promise<void> {

@@ -3,6 +3,7 @@ import type { CatalogEntry } from "../catalog.js";
 import { reviewPosture, waitingFor, type AreaPosture, type Viewer } from "../visibility.js";
 import { clientConfigs } from "./client-configs.js";
 import { html, page, type Html } from "./html.js";
+import { pendingChangeView } from "./review-diff.js";
 
 export interface PageContext {
   viewer: Viewer;
@@ -41,7 +42,7 @@ export function catalogPage(visible: readonly CatalogEntry[], search: string, ct
     : [];
   const queueSection = ctx.viewer.reviewerAreas.length
     ? html`<section data-testid="review-queue"><h2>Waiting for your review (${ctx.viewer.reviewerAreas.join(", ")}) · ${queue.length}</h2>
-${queue.length ? html`<div class="grid">${queue.map((q) => card(q.e, ctx, html`<div class="meta">Needs: <b>${q.areas.join(", ")}</b></div>`))}</div>` : html`<div class="empty">Nothing waits for you.</div>`}</section>`
+${queue.length ? html`<div class="grid">${queue.map((q) => card(q.e, ctx, html`<div class="meta">Needs: <b>${q.areas.join(", ")}</b></div>${pendingChangeView(q.e, ctx.viewer, true)}`))}</div>` : html`<div class="empty">Nothing waits for you.</div>`}</section>`
     : html``;
   const body = html`<h1>MCP servers</h1>
 <form class="search" method="get" action="/" role="search"><input type="search" name="q" value="${search}" placeholder="Search by name, title or description" aria-label="Search servers" data-testid="search"><button type="submit">Search</button></form>
@@ -86,6 +87,7 @@ export function serverPage(e: CatalogEntry, ctx: PageContext, impact?: Html): st
 <h2>Tools · ${e.spec.tools.length}</h2>
 <table data-testid="tools"><thead><tr><th>Tool</th><th>What it does</th><th>Kind</th><th>Minutes saved / call</th><th>Groups</th></tr></thead><tbody>${tools}</tbody></table>
 ${impact ?? html``}
+${pendingChangeView(e, ctx.viewer)}
 <h2>Review</h2><table><thead><tr><th>Area</th><th>State</th><th>Reviewer</th><th>At</th><th>Comment</th></tr></thead><tbody>${reviews}</tbody></table>
 ${conditions.length ? html`<h2>Conditions</h2><table><thead><tr><th>Type</th><th>Status</th><th>Reason</th><th>Message</th></tr></thead><tbody>${conditions}</tbody></table>` : html``}`;
   return page(e.spec.title, body, { viewer: ctx.viewer, demoLogin: ctx.demoLogin, signOut: ctx.signOut ?? false });

@@ -43,8 +43,8 @@ describe("the samples in crds/samples", () => {
   });
 
   it("kubectl explain shows the field descriptions", async () => {
-    const tools = (await kubectl(["explain", "mcpserver.spec.tools"])).stdout;
-    expect(tools).toContain("Every tool the server offers, as reviewed.");
+    const tools = (await kubectl(["explain", "mcpserver.spec.tools"])).stdout.replace(/[ \t]*\n[ \t]*(?=[A-Za-z.:(])/g, " ");
+    expect(tools).toContain("Every tool the server offers. Removing a tool applies at once. Reviewed: changing it needs every required review again.");
     expect(tools).toMatch(/sensitive\s+<boolean>/);
     expect(tools).toContain("A person must confirm every call");
     const minutes = (await kubectl(["explain", "mcps.spec.tools.minutesSaved"])).stdout;
@@ -52,5 +52,15 @@ describe("the samples in crds/samples", () => {
     const review = (await kubectl(["explain", "mcpserver.spec.review"])).stdout;
     expect(review).toContain("Decisions by review area (security, legal, genai, …)");
     expect(review).toMatch(/decision\s+<string> -required-\s+enum: Pending, Approved, Rejected/);
+    expect(review).toContain("Not itself reviewed.");
+    // Which fields a review covers, field by field.
+    for (const [field, text] of [
+      ["mcpserver.spec.workload.env", "Reviewed: changing it needs every required review again."],
+      ["mcpserver.spec.workload.replicas", "Not reviewed: an operational setting that applies at once."],
+      ["mcpserver.spec.workload.resources", "Not reviewed: an operational setting that applies at once."],
+      ["mcpserver.spec.title", "Reviewed: changing it needs every required review again."],
+    ] as const) {
+      expect((await kubectl(["explain", field])).stdout.replace(/\s+/g, " ")).toContain(text);
+    }
   });
 });

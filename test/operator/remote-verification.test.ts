@@ -38,7 +38,8 @@ function startMcpServer(): Promise<http.Server> {
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
       const sdk = new SdkServer({ name: "orders-mcp", version: "2.3.4" });
-      for (const name of offered) sdk.registerTool(name, { description: name }, async () => ({ content: [{ type: "text", text: "ok" }] }));
+      // Hints as the kit sets them: readOnlyHint for the tools declared readOnly (verification compares them).
+      for (const name of offered) sdk.registerTool(name, { description: name, annotations: { readOnlyHint: name === "lookup_order" } }, async () => ({ content: [{ type: "text", text: "ok" }] }));
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       res.on("close", () => void transport.close());
       void sdk
@@ -57,7 +58,8 @@ beforeAll(async () => {
   await grantRoles(ns);
   // The operator's identity: tokens are minted for this service account.
   await kubectl(["create", "serviceaccount", "toolfleet-operator", "-n", SYSTEM_NAMESPACE], { allowFailure: true });
-  op = await startTestOperator(ns, ["--verify-interval=1s", "--required-reviews=security"]);
+  // The test server listens on 127.0.0.1 over plain http: allowed here, as in development.
+  op = await startTestOperator(ns, ["--verify-interval=1s", "--required-reviews=security", "--verify-allow-http=true"]);
   await adminClient().create(McpServerType, {
     apiVersion: "toolfleet.dev/v1alpha1",
     kind: "McpServer",

@@ -1,0 +1,57 @@
+/**
+ * Every sample starts: the pod spec the operator writes for it, with the operator configured as
+ * the chart configures it, passes the kit's own start-up configuration check (optionsFromEnv) on
+ * exactly the environment the container gets, with no variable set by hand. The samples carry
+ * no auth settings of their own.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "@jest/globals";
+import { parse } from "yaml";
+import { McpServerSpec } from "../../crds/index.js";
+import { optionsFromEnv } from "../../servers/kit/env.js";
+import { desiredChildren } from "../children.js";
+import { loadConfig } from "../config.js";
+import { servedSpec } from "../spec-hash.js";
+import type { McpServerObject } from "../../mcpserver/type.js";
+
+const dir = fileURLToPath(new URL("../../crds/samples/", import.meta.url));
+const samples = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
+
+function containerEnv(file: string, flags: string[]): Record<string, string> {
+  const raw = parse(readFileSync(dir + file, "utf8")) as McpServerObject;
+  raw.metadata.uid = "uid-1";
+  const config = loadConfig(flags, {});
+  const children = desiredChildren(raw, servedSpec(McpServerSpec.parse(raw.spec)), 1, {
+    registryPrefix: config.registryPrefix,
+    clusterDomain: config.clusterDomain,
+    ingressNamespaces: config.ingressNamespaces,
+    verifierServiceAccount: config.verifier.serviceAccount,
+    auth: config.workloadAuth,
+  });
+  const deployment = children.find((c) => c.type.kind === "Deployment")!.object as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } };
+  const env = deployment.spec.template.spec.containers[0]!.env;
+  // What the kubelet would give the process: the last entry of a name wins.
+  return Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+}
+
+const CHART_FLAGS = ["--oidc-issuer=https://idp.example.com", "--oidc-jwks-url=https://idp.example.com/jwks", "--groups-claim=roles", "--sa-issuer=https://kubernetes.default.svc", "--sa-jwks-url=https://kubernetes.default.svc/openid/v1/jwks"];
+
+describe.each(samples)("the sample %s", (file) => {
+  it("carries no auth settings of its own", () => {
+    const spec = McpServerSpec.parse((parse(readFileSync(dir + file, "utf8")) as McpServerObject).spec);
+    expect((spec.workload?.env ?? []).filter((e) => e.name.startsWith("TOOLFLEET_"))).toEqual([]);
+  });
+
+  it("starts with what the operator gives it: people's and services' issuers, key sets, audience", () => {
+    const env = containerEnv(file, CHART_FLAGS);
+    const options = optionsFromEnv(env);
+    expect(options.auth.users).toMatchObject({ issuer: "https://idp.example.com", groupsClaim: "roles", audience: [expect.stringMatching(/^http:\/\/[a-z]+\.[a-z-]+\.svc\.cluster\.local:8080\/mcp$/)] });
+    expect(options.auth.serviceAccounts).toMatchObject({ issuer: "https://kubernetes.default.svc" });
+    expect(options.publicUrl).toMatch(/^http:\/\/[a-z]+\.[a-z-]+\.svc\.cluster\.local:8080$/);
+  });
+
+  it("would not start without them (the check is real)", () => {
+    expect(() => optionsFromEnv(containerEnv(file, []))).toThrow(/TOOLFLEET_OIDC_ISSUER/);
+  });
+});
