@@ -92,7 +92,7 @@ describe("listServerTools", () => {
     h = await startHarness();
     const [ns, name] = VERIFIER.split("/") as [string, string];
     const token = await saToken(h, ns, name);
-    const r = await verifyTools({ url: h.mcpUrl, declared: ["run_query", "kill_query", "revenue", "flaky", "slow"], token: async () => token, timeoutMs: 5000 });
+    const r = await verifyTools({ url: h.mcpUrl, declared: ["run_query", "kill_query", "revenue", "flaky", "slow"].map((name) => ({ name, readOnly: ["run_query", "revenue", "slow"].includes(name) })), token: async () => token, timeoutMs: 5000 });
     expect(r.outcome).toBe("Mismatch");
     expect(r.message).toBe("tools/list differs from spec.tools (listed but not declared: undeclared)");
     expect(r.serverInfo).toEqual({ name: "presto", version: "1.4.0", protocolVersion: "2026-07-28" });
