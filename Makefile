@@ -5,7 +5,7 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE_TEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: run test build crds images chart chart-values cluster cluster-down backends backends-down bench deps system-deps clean
+.PHONY: run test lint build crds images chart chart-values cluster cluster-down backends backends-down bench deps system-deps clean
 
 deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
@@ -61,9 +61,14 @@ backends-down:
 run: build
 	node dist/local/run.js
 
+## lint: biome's linter over every TypeScript and JavaScript file (biome.json)
+lint: deps
+	@echo "[lint] biome"
+	@biome lint --error-on-warnings .
+
 ## test: type-check, then every test (jest starts the local control plane once); the suites that
 ## restart the shared API server (*.disruptive.test.ts) run alone, after the others
-test: build system-deps backends
+test: build lint system-deps backends
 	$(NODE_TEST) $(JEST_ARGS)
 	TOOLFLEET_TEST_PHASE=disruptive $(NODE_TEST) --passWithNoTests $(JEST_ARGS)
 

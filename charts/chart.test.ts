@@ -70,7 +70,7 @@ describe("charts/toolfleet", () => {
   it("passes the people's OIDC settings and the service-account issuer to the operator as flags", async () => {
     const docs = await render(["--set=oidc.issuer=https://idp.example.com", "--set=oidc.jwksUrl=https://idp.example.com/jwks", "--set=oidc.audience=toolfleet", "--set=oidc.groupsClaim=roles", "--set=serviceAccountIssuer.jwksUrl=https://kubernetes.default.svc/openid/v1/jwks"]);
     const operator = docs.find((d) => d.kind === "Deployment" && d.metadata.name === "tf-toolfleet-operator");
-    const args = (operator?.spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0]!.args;
+    const args = (operator!.spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0]!.args;
     expect(args).toEqual(
       expect.arrayContaining([
         "--oidc-issuer=https://idp.example.com",
@@ -83,7 +83,7 @@ describe("charts/toolfleet", () => {
         "--leader-elect=true",
       ]),
     );
-    expect((operator?.spec as { replicas: number }).replicas).toBe(2);
+    expect((operator!.spec as { replicas: number }).replicas).toBe(2);
   });
 
   it("alerts and the dashboard query only metrics the code exports", async () => {

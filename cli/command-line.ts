@@ -67,7 +67,6 @@ export function parse(commands: readonly CommandSpec[], argv: readonly string[])
     else if (a.startsWith("-") && a !== "-") throw usageError(`unknown flag ${a}`);
     else {
       positional.push(a);
-      continue;
     }
   }
   // Flags may come anywhere, so which words are values is known only with the command's table:

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import type { z } from "zod";
 
 /**
  * A cross-field rule stated once and enforced twice: as a CEL `x-kubernetes-validations`

@@ -47,7 +47,7 @@ export class TestIssuer {
   static async start(issuer: string, audience: string): Promise<TestIssuer> {
     const t = new TestIssuer(issuer, audience);
     t.keys.push(await makeKey("key-1"));
-    t.server = createServer((req, res) => {
+    t.server = createServer((_req, res) => {
       t.jwksFetches++;
       res.setHeader("content-type", "application/json");
       res.end(JSON.stringify({ keys: t.keys.map((k) => k.jwk) }));

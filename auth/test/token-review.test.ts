@@ -45,7 +45,7 @@ describe("createTokenReviewer", () => {
     let clock = 0;
     let live = true;
     const seen: string[] = [];
-    const send: KubernetesRequest = async (url, init) => {
+    const send: KubernetesRequest = async (_url, init) => {
       seen.push(String(init.body));
       return new Response(JSON.stringify({ status: live ? { authenticated: true, user: { username: USER } } : { authenticated: false } }), { status: 201 });
     };

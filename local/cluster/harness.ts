@@ -3,7 +3,7 @@
  * control plane's kubectl, and a fresh namespace per suite. jest's global setup has started
  * the control plane and installed the API before any suite runs.
  */
-import { CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { adminCredentials, pki, readState, type ClusterState } from "./controlplane.js";

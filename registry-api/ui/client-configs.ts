@@ -28,7 +28,7 @@ export interface ClientConfig {
 
 const TOKEN_INPUT = "toolfleet-token";
 
-export function clientConfigFile(client: McpClient, name: string, url: string): ClientConfigFile {
+export function clientConfigFile(client: McpClient, _name: string, url: string): ClientConfigFile {
   switch (client) {
     case "vscode":
       return {

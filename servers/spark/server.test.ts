@@ -92,7 +92,7 @@ describe("the Spark server's tools, against the history server", () => {
     expect(r.isError).toBe(false);
     expect(r.text).toMatch(new RegExp(`^${sparkAppName} \\(${appId}\\): stage \\d+ \\(toolfleet failing stage\\) failed: ValueError: toolfleet: bad record 42 in the failing stage`));
     expect(r.text).toMatch(/\[warning\] skew: stage \d+ \(toolfleet skewed sort\) is skewed/);
-    expect(r.text).toMatch(/  recordsRatio: \d+/);
+    expect(r.text).toMatch(/ {2}recordsRatio: \d+/);
     const kinds = (r.structured!.findings as { kind: string }[]).map((f) => f.kind);
     expect(kinds[0]).toBe("failed_stage");
     expect(kinds).toEqual(expect.arrayContaining(["skew", "spill"]));
