@@ -107,7 +107,7 @@ describe("the journey of an approved server", () => {
 
   it("v1: approved, 2 ready replicas, published, recorded as revision 1", async () => {
     const s = await createApproved(name);
-    v1Image = (await deployment(name))!.spec.template.spec.containers[0]?.image;
+    v1Image = (await deployment(name))!.spec.template.spec.containers[0]?.image ?? "";
     expect(s.status!.approvedRevision!.revision).toBe(1);
     const r = await adminClient().get<KubeObject & { revision: number; data: { specHash: string } }>(ControllerRevisionType, ns, s.status!.approvedRevision!.name);
     expect(r).toMatchObject({ revision: 1, data: { specHash: s.status!.specHash } });
@@ -198,7 +198,7 @@ describe("attacks on an approved server", () => {
 
   beforeAll(async () => {
     await createApproved(name);
-    approvedImage = (await deployment(name))!.spec.template.spec.containers[0]?.image;
+    approvedImage = (await deployment(name))!.spec.template.spec.containers[0]?.image ?? "";
     mustStayListed.add(name);
   }, 90_000);
 
