@@ -12,7 +12,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { TestIssuer } from "../../../auth/test/token-issuer.js";
-import type { McpServerSpecInput, ToolSpec } from "../../../crds/index.js";
+import { ServedSpec, type McpServerSpecInput, type ToolSpec } from "../../../crds/index.js";
 import { repoRoot } from "../../../local/cluster/paths.js";
 import type { ServerPolicyInput } from "../../../policy/index.js";
 import { createLogger, nullAuditSink, type DomainServer, type RunningServer } from "../../../servers/kit/index.js";
@@ -61,7 +61,7 @@ function mcpServer(s: FleetServer): CachedServer {
     kind: "McpServer",
     metadata: { name: s.name, namespace: s.namespace, creationTimestamp: now },
     spec,
-    status: { phase: "Published", registry: { published: true, name: registryNameOf(s), publishedAt: now } },
+    status: { phase: "Published", registry: { published: true, name: registryNameOf(s), publishedAt: now }, served: servedAs(s.name, spec) },
     lastWriteAt: now,
   } as CachedServer;
 }
@@ -203,6 +203,12 @@ export async function startKit(identity: Identity, s: FleetServer, registryUrl: 
   return { server, logs, mcpUrl: `${server.url}/mcp`, metricsUrl: `${server.url}/metrics`, stop: () => server.stop() };
 }
 
+/** What the operator writes once a spec is approved: the registry serves only this. */
+function servedAs(name: string, spec: unknown) {
+  const specHash = "b".repeat(64);
+  return { revision: `${name}-${specHash.slice(0, 10)}`, specHash, narrowed: false, spec: ServedSpec.parse(spec) };
+}
+
 /** A sample McpServer (crds/samples) as the registry caches it, published. */
 export function sampleServer(name: DomainServerName): CachedServer {
   const m = readSample(name);
@@ -212,7 +218,7 @@ export function sampleServer(name: DomainServerName): CachedServer {
     kind: m.kind,
     metadata: { name: m.metadata.name, namespace: m.metadata.namespace, creationTimestamp: now },
     spec: m.spec,
-    status: { phase: "Published", registry: { published: true, name: `${PREFIX}.${m.metadata.namespace}/${m.metadata.name}`, publishedAt: now } },
+    status: { phase: "Published", registry: { published: true, name: `${PREFIX}.${m.metadata.namespace}/${m.metadata.name}`, publishedAt: now }, served: servedAs(m.metadata.name, m.spec) },
     lastWriteAt: now,
   } as CachedServer;
 }
