@@ -141,6 +141,11 @@ function deployment(ctx: BuildContext): Omit<Obj, "metadata"> {
     ...(a.groupsClaim ? [{ name: "TOOLFLEET_GROUPS_CLAIM", value: a.groupsClaim }] : []),
     ...(a.saIssuer ? [{ name: "TOOLFLEET_SA_ISSUER", value: a.saIssuer }] : []),
     ...(a.saJwksUrl ? [{ name: "TOOLFLEET_SA_JWKS_URL", value: a.saJwksUrl }] : []),
+    // Where the other replicas reach this one: a 2025 session, or a 2026 confirmation, that
+    // lands on another replica is forwarded here (servers/kit). The replicas' shared key comes
+    // from the spec's env (TOOLFLEET_REPLICA_KEY from a Secret, a reviewed reference).
+    { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+    { name: "TOOLFLEET_REPLICA_URL", value: `http://$(POD_IP):${w.port}` },
   ];
   const container: Rec = {
     name: "server",
@@ -217,7 +222,11 @@ export const CHILDREN: readonly ChildKind[] = [
         policyTypes: ["Ingress"],
         ingress: [
           {
-            from: [{ namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: admittedNamespaces(spec, config) }] } }],
+            from: [
+              { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: admittedNamespaces(spec, config) }] } },
+              // The server's own replicas, which forward sessions and confirmations to each other.
+              { podSelector: { matchLabels: selectorFor(server) } },
+            ],
             ports: [{ port: workload.port, protocol: "TCP" }],
           },
         ],

@@ -57,6 +57,9 @@ describe("children of a workload server", () => {
     const other = desiredChildren(object, spec, 2, { ...config, ingressNamespaces: ["gateways"], verifierServiceAccount: "ops/verifier" });
     expect(at(other.find((c) => c.type.kind === "NetworkPolicy")!.object, "spec.ingress.0.from.0.namespaceSelector.matchExpressions.0.values")).toEqual(["agents", "gateways", "ops"]);
     expect(at(np, "ingress.0.ports")).toEqual([{ port: 8080, protocol: "TCP" }]);
+    // The server's own replicas forward sessions and confirmations to each other.
+    expect(at(np, "ingress.0.from.1")).toEqual({ podSelector: { matchLabels: { "toolfleet.dev/server": object.metadata.name } } });
+    expect(at(np, "ingress.0.from")).toHaveLength(2);
   });
 
   it("are none for a remote server", () => {

@@ -29,10 +29,18 @@ function containerEnv(file: string, flags: string[]): Record<string, string> {
     verifierServiceAccount: config.verifier.serviceAccount,
     auth: config.workloadAuth,
   });
-  const deployment = children.find((c) => c.type.kind === "Deployment")!.object as unknown as { spec: { template: { spec: { containers: Array<{ env: Array<{ name: string; value?: string }> }> } } } };
+  type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } };
+  const deployment = children.find((c) => c.type.kind === "Deployment")!.object as unknown as { spec: { template: { spec: { containers: Array<{ env: EnvVar[] }> } } } };
   const env = deployment.spec.template.spec.containers[0]!.env;
-  // What the kubelet would give the process: the last entry of a name wins.
-  return Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
+  // What the kubelet would give the process: the pod's own fields resolved, $(NAME) expanded from
+  // the entries before it, the last entry of a name wins.
+  const pod: Record<string, string> = { "status.podIP": "10.88.0.7" };
+  const out: Record<string, string> = {};
+  for (const e of env) {
+    const value = e.value !== undefined ? e.value.replace(/\$\(([A-Z0-9_]+)\)/g, (m, name: string) => out[name] ?? m) : e.valueFrom?.fieldRef ? pod[e.valueFrom.fieldRef.fieldPath] : undefined;
+    if (value !== undefined) out[e.name] = value;
+  }
+  return out;
 }
 
 const CHART_FLAGS = ["--oidc-issuer=https://idp.example.com", "--oidc-jwks-url=https://idp.example.com/jwks", "--groups-claim=roles", "--sa-issuer=https://kubernetes.default.svc", "--sa-jwks-url=https://kubernetes.default.svc/openid/v1/jwks"];
@@ -46,6 +54,9 @@ describe.each(samples)("the sample %s", (file) => {
   it("starts with what the operator gives it: people's and services' issuers, key sets, audience", () => {
     const env = containerEnv(file, CHART_FLAGS);
     const options = optionsFromEnv(env);
+    // The other replicas reach this one at its pod address (sessions and confirmations forwarded).
+    expect(env.TOOLFLEET_REPLICA_URL).toMatch(/^http:\/\/10\.88\.0\.7:\d+$/);
+    expect(options.replicaUrl).toBe(env.TOOLFLEET_REPLICA_URL);
     expect(options.auth.users).toMatchObject({ issuer: "https://idp.example.com", groupsClaim: "roles", audience: [expect.stringMatching(/^http:\/\/[a-z]+\.[a-z-]+\.svc\.cluster\.local:8080\/mcp$/)] });
     expect(options.auth.serviceAccounts).toMatchObject({ issuer: "https://kubernetes.default.svc" });
     expect(options.publicUrl).toMatch(/^http:\/\/[a-z]+\.[a-z-]+\.svc\.cluster\.local:8080$/);
