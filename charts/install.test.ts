@@ -206,6 +206,7 @@ describe("helm install of charts/toolfleet", () => {
         `--verifier-service-account=${releaseNs}/${operatorName}`,
         "--required-reviews=security",
         "--verify-interval=1s",
+        "--verify-allow-http=true",
       ]),
       operatorKc,
       { log: testLogger(`chart-${release}`) },

@@ -8,7 +8,9 @@
  */
 import { DEFAULT_REVIEWER_GROUPS, McpServerSpec, REVIEWERS_CONFIGMAP, SYSTEM_NAMESPACE, type ReviewEntry } from "../crds/index.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/index.js";
-import { KubeApiError, KubeClient, KubeConnectionError, loadConnection, loadKubeconfigFile } from "../runtime/index.js";
+import { CoreTypes, KubeApiError, KubeClient, KubeConnectionError, loadConnection, loadKubeconfigFile, type KubeObject } from "../runtime/index.js";
+
+const ControllerRevisionType = CoreTypes.ControllerRevision;
 import { CliError, EXIT, usageError } from "./errors.js";
 import { diffSpecs, type DiffLine } from "./spec-diff.js";
 
@@ -39,7 +41,8 @@ export interface ShownDiff {
   generation: number;
   specHash: string;
   /** What the diff is against: nothing approved is stored yet, so every reviewed field is new. */
-  base: "nothing approved yet";
+  /** What the diff is against: the latest approved revision, or nothing. */
+  base: string;
   reviews: Array<{ area: string; decision: string; reviewer?: string; current: boolean }>;
   changes: DiffLine[];
 }
@@ -182,7 +185,23 @@ export async function reviewDiff(client: KubeClient, ref: { namespace: string; n
     ...(r.reviewer ? { reviewer: r.reviewer } : {}),
     current: r.decision !== "Pending" && r.specHash === specHash,
   }));
-  return { ...ref, generation: s.metadata.generation ?? 0, specHash, base: "nothing approved yet", reviews, changes: diffSpecs(undefined, s.spec) };
+  const approved = await approvedSpec(client, s);
+  return { ...ref, generation: s.metadata.generation ?? 0, specHash, base: approved ? `approved revision ${approved.revision} (${approved.name})` : "nothing approved yet", reviews, changes: diffSpecs(approved ? withDefaults(approved.spec) : undefined, withDefaults(s.spec)) };
+}
+
+/** Both sides with the schema's defaults applied (a revision holds a parsed spec), so a default spelled out is no change. */
+function withDefaults(spec: unknown): unknown {
+  const parsed = McpServerSpec.safeParse(spec);
+  return parsed.success ? parsed.data : spec;
+}
+
+/** The spec of the latest approved revision (the ControllerRevision the status names), if there is one. */
+async function approvedSpec(client: KubeClient, s: McpServerObject): Promise<{ name: string; revision: number; spec: unknown } | undefined> {
+  const approved = s.status?.approvedRevision;
+  if (!approved) return undefined;
+  const rev = await client.get<KubeObject & { data?: { spec?: unknown } }>(ControllerRevisionType, s.metadata.namespace, approved.name);
+  if (!rev?.data?.spec) throw new CliError(`${s.metadata.namespace}/${s.metadata.name}: approved revision ${approved.name} cannot be read; the diff would be against nothing`, EXIT.failure);
+  return { name: approved.name, revision: approved.revision, spec: rev.data.spec };
 }
 
 export interface DecideOptions {

@@ -6,11 +6,11 @@
  * ControllerRevisions (the built-in edit role only reads them), so an approval cannot be forged.
  */
 import { ServedSpec } from "../crds/index.js";
-import { controllerOf, controllerReference, type KubeObject, type ResourceType } from "../runtime/index.js";
+import { controllerOf, controllerReference, CoreTypes, type KubeObject, type ResourceType } from "../runtime/index.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
 import { labelsFor } from "../mcpserver/names.js";
 
-export const ControllerRevisionType: ResourceType = { group: "apps", version: "v1", kind: "ControllerRevision", plural: "controllerrevisions", namespaced: true };
+export const ControllerRevisionType: ResourceType = CoreTypes.ControllerRevision;
 export const REVISION_HASH_LABEL = "controller-revision-hash";
 export const REVISIONS_KEPT = 10;
 

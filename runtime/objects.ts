@@ -75,6 +75,7 @@ export const CoreTypes = {
   Event: { group: "", version: "v1", kind: "Event", plural: "events", namespaced: true },
   Namespace: { group: "", version: "v1", kind: "Namespace", plural: "namespaces", namespaced: false },
   Deployment: { group: "apps", version: "v1", kind: "Deployment", plural: "deployments", namespaced: true },
+  ControllerRevision: { group: "apps", version: "v1", kind: "ControllerRevision", plural: "controllerrevisions", namespaced: true },
   NetworkPolicy: { group: "networking.k8s.io", version: "v1", kind: "NetworkPolicy", plural: "networkpolicies", namespaced: true },
   Lease: { group: "coordination.k8s.io", version: "v1", kind: "Lease", plural: "leases", namespaced: true },
 } as const satisfies Record<string, ResourceType>;

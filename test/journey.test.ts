@@ -89,7 +89,7 @@ beforeAll(async () => {
     },
   });
   presto = started[0]!;
-  operator = await startTestOperator(ns, ["--verify-interval=5s"]);
+  operator = await startTestOperator(ns, ["--verify-interval=5s", "--verify-allow-http=true"]);
   registry = await startRegistry(
     loadRegistryConfig([], {
       REGISTRY_PORT: "0",

@@ -302,6 +302,27 @@ describe("reviewing through the reviewer's own kubeconfig", () => {
     expect(again.items.find((i) => i.name === "airflow")?.waiting).toEqual([{ area: "security", state: "Stale" }]);
   });
 
+  it("diffs against the approved revision the status names, field by field", async () => {
+    await hashAs("presto", hash("5"));
+    const current = await getServer("presto");
+    // What was approved before: the same spec with another description and one tool fewer.
+    const approved = JSON.parse(JSON.stringify(current.spec)) as { description: string; tools: Array<{ name: string }> };
+    approved.description = "The approved description";
+    const dropped = approved.tools.pop()!;
+    const revision = `presto-${"a".repeat(10)}`;
+    await kube().request("POST", `/apis/apps/v1/namespaces/${ns}/controllerrevisions`, { apiVersion: "apps/v1", kind: "ControllerRevision", metadata: { name: revision, namespace: ns }, revision: 1, data: { specHash: hash("6"), spec: approved } });
+    await kube().request("PATCH", kube().path(McpServerType, ns, "presto", "status"), { status: { approvedRevision: { name: revision, revision: 1, specHash: hash("6") } } }, undefined, "application/merge-patch+json");
+    const sam = kubeconfigOf("sam", [DEFAULT_REVIEWER_GROUPS.security!]);
+    const diff = await toolfleet("sam", ["review", "diff", `${ns}/presto`, "--kubeconfig", sam, "-o", "json"]);
+    expect(diff.code).toBe(EXIT.ok);
+    const shown = JSON.parse(diff.stdout) as { base: string; changes: Array<{ op: string; path: string }> };
+    expect(shown.base).toBe(`approved revision 1 (${revision})`);
+    expect(shown.changes).toContainEqual(expect.objectContaining({ op: "~", path: "description" }));
+    expect(shown.changes).toContainEqual(expect.objectContaining({ op: "+", path: `tools[${dropped.name}].name` }));
+    // Unchanged fields are not part of the diff.
+    expect(shown.changes.some((c) => c.path.startsWith("access."))).toBe(false);
+  });
+
   it("rejects with a reason, and refuses people who are not reviewers of the area", async () => {
     await hashAs("ledger", hash("3"));
     const gina = kubeconfigOf("gina", [DEFAULT_REVIEWER_GROUPS.genai!]);
