@@ -82,7 +82,10 @@ function startMcpServer(): Promise<http.Server> {
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
       const sdk = new SdkServer({ name: "orders-mcp", version: "1.0.0" });
-      for (const name of ["lookup_order", "refund_order"]) sdk.registerTool(name, { description: name }, async () => ({ content: [{ type: "text", text: "ok" }] }));
+      // The hints say what the McpServer declares (lookup_order readOnly), as verification checks.
+      for (const name of ["lookup_order", "refund_order"]) {
+        sdk.registerTool(name, { description: name, annotations: { readOnlyHint: name === "lookup_order" } }, async () => ({ content: [{ type: "text", text: "ok" }] }));
+      }
       const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       res.on("close", () => void transport.close());
       void sdk
