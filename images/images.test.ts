@@ -130,7 +130,8 @@ describeContainers("the images as containers (runc)", () => {
       archive: archive("toolfleet-registry"),
       tag: version,
       workDir: work,
-      args: [`--port=${port}`, "--host=127.0.0.1", "--allow-anonymous=true"],
+      // The root file system is read-only: usage records go to the writable /tmp.
+      args: [`--port=${port}`, "--host=127.0.0.1", "--allow-anonymous=true", "--database-file=/tmp/registry-usage.sqlite"],
       env: { KUBECONFIG: "/etc/toolfleet/kubeconfig" },
       mounts: { "/etc/toolfleet/kubeconfig": kubeconfigForContainer() },
     });
@@ -204,7 +205,7 @@ describeContainers("the images as containers (runc)", () => {
       await kubectl(["apply", "-f", "-"], { input: stringify({ ...sample, metadata: { name: "presto", namespace: ns } }) });
       const seen = await whileRunning(c, "the operator container to reconcile", async () => {
         const s = await getServer(ns, "presto");
-        return s?.status?.phase && s.metadata.finalizers?.length ? s : undefined;
+        return s?.status?.phase && s.status.observedGeneration === s.metadata.generation ? s : undefined;
       });
       expect(seen.status?.phase).toBe("PendingReview");
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
