@@ -8,9 +8,7 @@
  */
 import { DEFAULT_REVIEWER_GROUPS, McpServerSpec, REVIEWERS_CONFIGMAP, SYSTEM_NAMESPACE, type ReviewEntry } from "../crds/index.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/index.js";
-import { CoreTypes, KubeApiError, KubeClient, KubeConnectionError, loadConnection, loadKubeconfigFile, type KubeObject } from "../runtime/index.js";
-
-const ControllerRevisionType = CoreTypes.ControllerRevision;
+import { KubeApiError, KubeClient, KubeConnectionError, loadConnection, loadKubeconfigFile } from "../runtime/index.js";
 import { CliError, EXIT, usageError } from "./errors.js";
 import { diffSpecs, type DiffLine } from "./spec-diff.js";
 
@@ -185,23 +183,30 @@ export async function reviewDiff(client: KubeClient, ref: { namespace: string; n
     ...(r.reviewer ? { reviewer: r.reviewer } : {}),
     current: r.decision !== "Pending" && r.specHash === specHash,
   }));
-  const approved = await approvedSpec(client, s);
-  return { ...ref, generation: s.metadata.generation ?? 0, specHash, base: approved ? `approved revision ${approved.revision} (${approved.name})` : "nothing approved yet", reviews, changes: diffSpecs(approved ? withDefaults(approved.spec) : undefined, withDefaults(s.spec)) };
+  const approved = s.status?.approvedRevision;
+  if (!approved) return { ...ref, generation: s.metadata.generation ?? 0, specHash, base: "nothing approved yet", reviews, changes: diffSpecs(undefined, withDefaults(s.spec)) };
+  // Against an approved revision, the diff is the operator's (status.pendingChange): a reviewer
+  // reads McpServers, not the cluster's ControllerRevisions (those of StatefulSets and DaemonSets
+  // hold other teams' pod templates).
+  const pending = s.status?.pendingChange;
+  const base = `approved revision ${approved.revision} (${approved.name})`;
+  if (!pending) return { ...ref, generation: s.metadata.generation ?? 0, specHash, base, reviews, changes: [] };
+  if (pending.specHash !== specHash) {
+    throw new CliError(`${ref.namespace}/${ref.name}: the operator has not yet compared spec hash ${specHash} with the approved revision; try again in a moment`, EXIT.stale);
+  }
+  const changes: DiffLine[] = pending.changes.map((c) => ({
+    op: c.old === undefined ? "+" : c.new === undefined ? "-" : "~",
+    path: c.path.replace(/^spec\./, ""),
+    ...(c.old !== undefined ? { before: c.old } : {}),
+    ...(c.new !== undefined ? { after: c.new } : {}),
+  }));
+  return { ...ref, generation: s.metadata.generation ?? 0, specHash, base, reviews, changes };
 }
 
-/** Both sides with the schema's defaults applied (a revision holds a parsed spec), so a default spelled out is no change. */
+/** With the schema's defaults applied, so a default spelled out is no change. */
 function withDefaults(spec: unknown): unknown {
   const parsed = McpServerSpec.safeParse(spec);
   return parsed.success ? parsed.data : spec;
-}
-
-/** The spec of the latest approved revision (the ControllerRevision the status names), if there is one. */
-async function approvedSpec(client: KubeClient, s: McpServerObject): Promise<{ name: string; revision: number; spec: unknown } | undefined> {
-  const approved = s.status?.approvedRevision;
-  if (!approved) return undefined;
-  const rev = await client.get<KubeObject & { data?: { spec?: unknown } }>(ControllerRevisionType, s.metadata.namespace, approved.name);
-  if (!rev?.data?.spec) throw new CliError(`${s.metadata.namespace}/${s.metadata.name}: approved revision ${approved.name} cannot be read; the diff would be against nothing`, EXIT.failure);
-  return { name: approved.name, revision: approved.revision, spec: rev.data.spec };
 }
 
 export interface DecideOptions {

@@ -302,25 +302,39 @@ describe("reviewing through the reviewer's own kubeconfig", () => {
     expect(again.items.find((i) => i.name === "airflow")?.waiting).toEqual([{ area: "security", state: "Stale" }]);
   });
 
-  it("diffs against the approved revision the status names, field by field", async () => {
+  it("diffs against the approved revision as the operator compared it (status.pendingChange)", async () => {
     await hashAs("presto", hash("5"));
-    const current = await getServer("presto");
-    // What was approved before: the same spec with another description and one tool fewer.
-    const approved = JSON.parse(JSON.stringify(current.spec)) as { description: string; tools: Array<{ name: string }> };
-    approved.description = "The approved description";
-    const dropped = approved.tools.pop()!;
-    const revision = `presto-${"a".repeat(10)}`;
-    await kube().request("POST", `/apis/apps/v1/namespaces/${ns}/controllerrevisions`, { apiVersion: "apps/v1", kind: "ControllerRevision", metadata: { name: revision, namespace: ns }, revision: 1, data: { specHash: hash("6"), spec: approved } });
-    await kube().request("PATCH", kube().path(McpServerType, ns, "presto", "status"), { status: { approvedRevision: { name: revision, revision: 1, specHash: hash("6") } } }, undefined, "application/merge-patch+json");
     const sam = kubeconfigOf("sam", [DEFAULT_REVIEWER_GROUPS.security!]);
-    const diff = await toolfleet("sam", ["review", "diff", `${ns}/presto`, "--kubeconfig", sam, "-o", "json"]);
-    expect(diff.code).toBe(EXIT.ok);
-    const shown = JSON.parse(diff.stdout) as { base: string; changes: Array<{ op: string; path: string }> };
-    expect(shown.base).toBe(`approved revision 1 (${revision})`);
-    expect(shown.changes).toContainEqual(expect.objectContaining({ op: "~", path: "description" }));
-    expect(shown.changes).toContainEqual(expect.objectContaining({ op: "+", path: `tools[${dropped.name}].name` }));
-    // Unchanged fields are not part of the diff.
-    expect(shown.changes.some((c) => c.path.startsWith("access."))).toBe(false);
+    const showDiff = async () => {
+      const r = await toolfleet("sam", ["review", "diff", `${ns}/presto`, "--kubeconfig", sam, "-o", "json"]);
+      return { code: r.code, stderr: r.stderr, shown: r.code === EXIT.ok ? (JSON.parse(r.stdout) as { base: string; changes: Array<{ op: string; path: string; before?: string; after?: string }> }) : undefined };
+    };
+    const setStatus = (status: Record<string, unknown>) => kube().request("PATCH", kube().path(McpServerType, ns, "presto", "status"), { status }, undefined, "application/merge-patch+json");
+    const revision = { name: `presto-${"a".repeat(10)}`, revision: 1, specHash: hash("6") };
+    // The operator compared an older spec: the CLI will not show a diff for another hash.
+    await setStatus({ approvedRevision: revision, pendingChange: { specHash: hash("7"), paths: ["spec.description"], changes: [{ path: "spec.description", old: '"old"', new: '"new"' }] } });
+    const stale = await showDiff();
+    expect([stale.code, stale.stderr]).toEqual([EXIT.stale, expect.stringContaining(`has not yet compared spec hash ${hash("5")}`)]);
+    await setStatus({
+      pendingChange: {
+        specHash: hash("5"),
+        paths: ["spec.description", "spec.tools[cancel_query]"],
+        changes: [
+          { path: "spec.description", old: '"The approved description"', new: '"Query and inspect Presto clusters"' },
+          { path: "spec.tools[cancel_query]", new: '{"name":"cancel_query"}' },
+        ],
+      },
+    });
+    const { code, shown } = await showDiff();
+    expect(code).toBe(EXIT.ok);
+    expect(shown!.base).toBe(`approved revision 1 (${revision.name})`);
+    expect(shown!.changes).toEqual([
+      { op: "~", path: "description", before: '"The approved description"', after: '"Query and inspect Presto clusters"' },
+      { op: "+", path: "tools[cancel_query]", after: '{"name":"cancel_query"}' },
+    ]);
+    // Nothing pending: the current spec is the approved revision.
+    await kube().request("PATCH", kube().path(McpServerType, ns, "presto", "status"), [{ op: "remove", path: "/status/pendingChange" }], undefined, "application/json-patch+json");
+    expect((await showDiff()).shown).toMatchObject({ base: `approved revision 1 (${revision.name})`, changes: [] });
   });
 
   it("rejects with a reason, and refuses people who are not reviewers of the area", async () => {
