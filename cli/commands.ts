@@ -1,5 +1,6 @@
 /** Every command of `toolfleet`: its arguments, flags, help and examples (see command-line.ts). */
 import { CLIENTS } from "../registry-api/ui/client-configs.js";
+import { ESTIMATES, GROUP_BY } from "../registry-api/usage/store.js";
 import type { CommandSpec, FlagSpec } from "./command-line.js";
 
 const kubeconfig: FlagSpec = { name: "kubeconfig", value: "path", help: "your kubeconfig (default KUBECONFIG, then ~/.kube/config)" };
@@ -69,6 +70,37 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: "file", value: "path", help: "the file to merge into (default: the client's own)" },
     ],
     examples: ["toolfleet connect presto --client claude-code --write", "TOOLFLEET_TOKEN=$(toolfleet token) claude"],
+  },
+  {
+    path: ["impact"],
+    summary: "Calls, people and time saved by the servers you may see (reviewers and admins: the whole fleet)",
+    description:
+      "Days are UTC, both included; without --from and --to, the last 30 days. --estimate declared counts each\n" +
+      "successful call at the tool's declared minutes; feedback at the median of what people said it saved them.",
+    args: [],
+    flags: [
+      { name: "from", value: "YYYY-MM-DD", help: "first day (default: 29 days before --to)" },
+      { name: "to", value: "YYYY-MM-DD", help: "last day (default: today)" },
+      { name: "by", value: "group", help: `one row per ${GROUP_BY.join(", ")} (default server)`, choices: GROUP_BY },
+      { name: "estimate", value: "estimate", help: `minutes saved as ${ESTIMATES.join(" or ")} (default declared)`, choices: ESTIMATES },
+      { name: "server", value: "name", help: "only this server (short name, namespace/name, or registry name)" },
+    ],
+    examples: ["toolfleet impact", "toolfleet impact --by month --from 2026-01-01 --estimate feedback", "toolfleet impact --server presto --by tool -o json"],
+  },
+  {
+    path: ["feedback"],
+    summary: "Say how many minutes a call of a tool saved you (one answer per tool and day)",
+    description: "A second answer on the same day replaces the first. The registry calibrates impact --estimate feedback by them.",
+    args: [
+      { name: "server", required: true, help: "short name, namespace/name, or registry name", complete: "servers" },
+      { name: "tool", required: true, help: "a tool of the server" },
+    ],
+    flags: [
+      { name: "minutes", value: "N", help: "minutes saved by one call, 0 to 1440 (required)" },
+      { name: "helpful", value: "yes|no", help: "was the answer helpful (default yes)", choices: ["yes", "no"] },
+      { name: "comment", value: "text", help: "a few words for the server's team (at most 1000 characters)" },
+    ],
+    examples: ["toolfleet feedback presto run_query --minutes 15", "toolfleet feedback presto run_query --minutes 0 --helpful no --comment \"wrong catalog\""],
   },
   {
     path: ["review", "queue"],

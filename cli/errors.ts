@@ -7,7 +7,7 @@ export const EXIT = {
   ok: 0,
   /** Anything else: a refused local file, an unexpected answer. */
   failure: 1,
-  /** Bad command line: unknown command or flag, missing argument. */
+  /** Bad command line: unknown command or flag, missing argument, a value the registry refused (400). */
   usage: 2,
   /** Not signed in, or the session expired and could not be refreshed: run `toolfleet login`. */
   notSignedIn: 3,

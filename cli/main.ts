@@ -12,6 +12,7 @@ import { helpText, parse, staticCandidates, type Invocation } from "./command-li
 import { COMMANDS } from "./commands.js";
 import { completionScript } from "./completion.js";
 import { CliError, EXIT, usageError } from "./errors.js";
+import { feedback, impact } from "./impact.js";
 import { DEFAULT_CLIENT_ID, deviceSignIn, discoverProvider, identityOf, loopbackSignIn } from "./oidc.js";
 import { emit, parseFormat, processOut, table, type Format, type Out } from "./output.js";
 import { RegistryClient, metaOf, type ServerEntry } from "./registry-client.js";
@@ -336,6 +337,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         return await access(inv, io, format);
       case "connect":
         return await connect(inv, io, format);
+      case "impact":
+        return await impact(inv, io.out, io.env, format);
+      case "feedback":
+        return await feedback(inv, io.out, io.env, format);
       case "review queue":
       case "review diff":
       case "review approve":

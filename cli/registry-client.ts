@@ -1,8 +1,11 @@
 /**
  * The registry API as the CLI uses it, with the signed-in person's token: the servers they may
- * see (the official registry list, every page), one server by its short or registry name, and
- * the access check. HTTP answers become CLI errors with their exit code.
+ * see (the official registry list, every page), one server by its short or registry name, the
+ * access check, the impact figures and feedback. HTTP answers become CLI errors with their exit
+ * code; a 400 keeps the parameter the registry names.
  */
+import type { ToolEstimate } from "../registry-api/usage/feedback-route.js";
+import type { Estimate, GroupBy, ImpactReport } from "../registry-api/usage/store.js";
 import { CliError, EXIT, usageError } from "./errors.js";
 import type { Session } from "./settings.js";
 
@@ -33,6 +36,29 @@ export interface AccessAnswer {
   tool?: string;
 }
 
+/** The impact API's answer: the query as the registry understood it, then the figures. */
+export interface ImpactAnswer extends ImpactReport {
+  from: string;
+  to: string;
+  groupBy: GroupBy;
+  estimate: Estimate;
+}
+export interface ImpactAsk {
+  from?: string;
+  to?: string;
+  groupBy?: GroupBy;
+  estimate?: Estimate;
+  /** A registry name. */
+  server?: string;
+}
+export interface FeedbackGiven {
+  server: string;
+  tool: string;
+  minutesSaved: number;
+  helpful: boolean;
+  comment?: string;
+}
+
 export const metaOf = (e: ServerEntry): ServerMeta => e._meta[TOOLFLEET_META];
 
 export class RegistryClient {
@@ -54,11 +80,16 @@ export class RegistryClient {
       body = { error: text.slice(0, 200) };
     }
     const message = (body as { error?: unknown }).error;
+    const parameter = (body as { parameter?: unknown }).parameter;
     if (res.status === 401) throw new CliError(`the registry refused your token (${String(message ?? "unauthorized")}): run toolfleet login`, EXIT.notSignedIn);
     if (res.status === 404) throw new CliError(String(message ?? "not found"), EXIT.notFound);
     if (res.status === 403) throw new CliError(String(message ?? "forbidden"), EXIT.denied);
     if (res.status >= 500) throw new CliError(`the registry failed (HTTP ${res.status}): ${String(message ?? "")}`, EXIT.unavailable);
-    if (!res.ok) throw new CliError(`the registry refused the request (HTTP ${res.status}): ${String(message ?? "")}`, EXIT.failure);
+    // The registry's message starts with the parameter at fault; say it when it does not.
+    const named = typeof parameter === "string" && !String(message ?? "").startsWith(parameter) ? ` (${parameter})` : "";
+    // A 400 is the person's input (a date, a tool, a comment), so it is a usage error.
+    if (res.status === 400) throw new CliError(`the registry refused the request: ${String(message ?? "bad request")}${named}`, EXIT.usage);
+    if (!res.ok) throw new CliError(`the registry refused the request (HTTP ${res.status}): ${String(message ?? "")}${named}`, EXIT.failure);
     return body as T;
   }
 
@@ -96,5 +127,20 @@ export class RegistryClient {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ server, ...(tool ? { tool } : {}) }),
     });
+  }
+
+  async impact(ask: ImpactAsk): Promise<ImpactAnswer> {
+    const q = new URLSearchParams(Object.entries(ask).filter((e): e is [string, string] => typeof e[1] === "string"));
+    return this.call<ImpactAnswer>(`/api/v1/impact?${q}`);
+  }
+
+  /** Stores the person's feedback; `replaced` when it replaced theirs of the same day. */
+  async feedback(given: FeedbackGiven): Promise<{ stored: boolean; replaced: boolean }> {
+    return this.call("/api/v1/feedback", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(given) });
+  }
+
+  /** Each tool's declared estimate beside the median of people's feedback. */
+  async estimates(server: string): Promise<{ server: string; tools: ToolEstimate[] }> {
+    return this.call(`/api/v1/feedback?${new URLSearchParams({ server })}`);
   }
 }
