@@ -9,10 +9,10 @@
  *   node dist/bench/registry.js [seconds-per-round=4] [rounds=3]
  * stdout: the four figures; stderr: progress and absolute numbers.
  */
+import { freePort } from "../local/ports.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync, readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -64,14 +64,6 @@ function merge(samples: LoadSample[]): { rps: number; p50: number; p90: number; 
 }
 
 // ---- processes --------------------------------------------------------------------------------
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function waitForHttp(port: number, path: string, timeoutMs = 60_000): Promise<void> {
   const agent = new Agent();

@@ -7,10 +7,11 @@
 // readable by it); otherwise the data lives in the cache.
 //
 // Self-contained like harness.ts (no relative imports, only erasable TypeScript).
+import { freePort } from "../ports.js";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -74,19 +75,6 @@ function install(): string {
   const bin = r.stdout.toString().trim().split("\n").at(-1) ?? "";
   if (r.status !== 0 || !bin) throw new Error(`install-postgres.sh failed (exit ${r.status}); its output is above`);
   return bin;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function alive(pid: number): boolean {

@@ -3,10 +3,10 @@
  * kube-scheduler and kwok, each a detached process on loopback that outlives the command that
  * started it, with its log and pid under `.toolfleet/cluster/`.
  */
+import { freePort } from "../ports.js";
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { clientCredentials, ensurePki, type ClientCredentials, type Pki } from "./pki.js";
 import { adminKubeconfigPath, clusterDir, repoRoot, stateDir } from "./paths.js";
@@ -73,18 +73,6 @@ export async function httpOk(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 

@@ -8,9 +8,9 @@
  * per machine: a marker in /run names the worktree whose node it is, and another worktree's
  * start is refused with a clear message instead of fighting over the bridge.
  */
+import { freePort } from "../ports.js";
 import { execFileSync, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { pki, readState, runningCluster, type ClusterState } from "../cluster/controlplane.js";
 import { writeKubeconfig } from "../cluster/kubeconfig.js";
@@ -84,18 +84,6 @@ function ensureNodeBinaries(): string {
   const binDir = out.split("\n").pop() ?? "";
   if (!existsSync(join(binDir, "kubelet"))) throw new Error(`build-node-binaries.sh did not produce the binaries (said: ${out})`);
   return binDir;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
 }
 
 function tail(file: string, lines = 20): string {

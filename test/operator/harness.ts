@@ -3,9 +3,10 @@
  * lease) or as a real process (dist/operator/main.js, for kill and hand-over tests), reviewers
  * who approve, and polling.
  */
+import { freePort } from "../../local/ports.js";
+export { freePort };
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { DEFAULT_REVIEWER_GROUPS } from "../../crds/index.js";
@@ -131,16 +132,6 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 export interface OperatorProcess {
   child: ChildProcess;

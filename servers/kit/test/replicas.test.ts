@@ -4,6 +4,7 @@
  * protocol revisions, sensitive ones included, all succeed; a replayed 2026 confirmation is
  * refused whichever process it lands on. What ran where is read from each process's audit.
  */
+import { freePort } from "../../../local/ports.js";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -20,14 +21,6 @@ interface Replica {
   audit: AuditRecord[];
   output: string[];
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 
 function startReplica(port: number, env: Record<string, string>): Replica {
   const url = `http://127.0.0.1:${port}`;
