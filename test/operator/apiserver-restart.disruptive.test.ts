@@ -51,22 +51,21 @@ describe("an API server restarted under a running operator", () => {
       "application/merge-patch+json",
     );
     const s = await waitFor(
-      "s7 unpublished after its image changed",
+      "s7's image change seen as waiting for review",
       async () => {
         const s = await server("s7");
-        return s?.status?.observedGeneration === s?.metadata.generation && s?.status?.registry?.published === false ? s : undefined;
+        const pending = s?.status?.conditions?.find((c) => c.type === "ChangePendingReview");
+        return s?.status?.observedGeneration === s?.metadata.generation && pending?.status === "True" ? s : undefined;
       },
       60_000,
       200,
     );
-    expect(s.status!.review!.stale).toEqual(["security"]);
-    // Unpublishing is written first; scaling to 0 follows in the same reconcile.
-    await waitFor(
-      "s7 scaled to 0",
-      async () => (await adminClient().get<KubeObject & { spec: { replicas: number } }>(CoreTypes.Deployment, ns, "s7"))?.spec.replicas === 0,
-      30_000,
-      200,
-    );
+    // The approved revision keeps serving while the change waits: published, 1 replica, v1's image.
+    expect(s.status!.pendingChange!.paths).toContain("spec.workload.image");
+    expect(s.status!.registry!.published).toBe(true);
+    const d = await adminClient().get<KubeObject & { spec: { replicas: number; template: { spec: { containers: Array<{ image: string }> } } } }>(CoreTypes.Deployment, ns, "s7");
+    expect(d?.spec.replicas).toBe(1);
+    expect(d?.spec.template.spec.containers[0]?.image).not.toContain("b".repeat(64));
     // The other servers are untouched by it.
     expect((await adminClient().get<KubeObject & { spec: { replicas: number } }>(CoreTypes.Deployment, ns, "s8"))?.spec.replicas).toBe(1);
     expect(operator!.child.exitCode).toBeNull();
