@@ -247,6 +247,7 @@ async function review(sub: string, inv: Invocation, io: CliIo, format: Format): 
       for (const r of d.reviews) io.out.line(`  ${r.area}: ${r.decision}${r.reviewer ? ` by ${r.reviewer}` : ""}${r.current ? "" : r.decision === "Pending" ? "" : " (for another hash: stale)"}`);
       io.out.line(`Changes since the last approval (${d.base}):`);
       io.out.line(renderDiff(d.changes));
+      if (d.cut) io.out.line("This diff is cut (the status keeps 64 changes and 2 KB of each value): read the whole spec before you approve.");
       io.out.line(`Decide with: toolfleet review approve ${d.namespace}/${d.name} --area <area> --spec-hash ${d.specHash}`);
     });
     return EXIT.ok;

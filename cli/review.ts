@@ -38,9 +38,13 @@ export interface ShownDiff {
   name: string;
   generation: number;
   specHash: string;
-  /** What the diff is against: nothing approved is stored yet, so every reviewed field is new. */
   /** What the diff is against: the latest approved revision, or nothing. */
   base: string;
+  /**
+   * The operator keeps at most 64 changes and 2 KB of each value in status: a diff cut there is
+   * not all a reviewer would vouch for, so `approve` without --spec-hash refuses it.
+   */
+  cut: boolean;
   reviews: Array<{ area: string; decision: string; reviewer?: string; current: boolean }>;
   changes: DiffLine[];
 }
@@ -184,13 +188,13 @@ export async function reviewDiff(client: KubeClient, ref: { namespace: string; n
     current: r.decision !== "Pending" && r.specHash === specHash,
   }));
   const approved = s.status?.approvedRevision;
-  if (!approved) return { ...ref, generation: s.metadata.generation ?? 0, specHash, base: "nothing approved yet", reviews, changes: diffSpecs(undefined, withDefaults(s.spec)) };
+  if (!approved) return { ...ref, generation: s.metadata.generation ?? 0, specHash, base: "nothing approved yet", reviews, changes: diffSpecs(undefined, withDefaults(s.spec)), cut: false };
   // Against an approved revision, the diff is the operator's (status.pendingChange): a reviewer
   // reads McpServers, not the cluster's ControllerRevisions (those of StatefulSets and DaemonSets
   // hold other teams' pod templates).
   const pending = s.status?.pendingChange;
   const base = `approved revision ${approved.revision} (${approved.name})`;
-  if (!pending) return { ...ref, generation: s.metadata.generation ?? 0, specHash, base, reviews, changes: [] };
+  if (!pending) return { ...ref, generation: s.metadata.generation ?? 0, specHash, base, reviews, changes: [], cut: false };
   if (pending.specHash !== specHash) {
     throw new CliError(`${ref.namespace}/${ref.name}: the operator has not yet compared spec hash ${specHash} with the approved revision; try again in a moment`, EXIT.stale);
   }
@@ -200,8 +204,13 @@ export async function reviewDiff(client: KubeClient, ref: { namespace: string; n
     ...(c.old !== undefined ? { before: c.old } : {}),
     ...(c.new !== undefined ? { after: c.new } : {}),
   }));
-  return { ...ref, generation: s.metadata.generation ?? 0, specHash, base, reviews, changes };
+  const cut = pending.changes.length >= MAX_STATUS_CHANGES || pending.changes.some((c) => [c.old, c.new].some((v) => v !== undefined && v.length >= MAX_STATUS_VALUE && v.endsWith("…")));
+  return { ...ref, generation: s.metadata.generation ?? 0, specHash, base, reviews, changes, cut };
 }
+
+/** The operator's bounds on status.pendingChange (operator/spec-diff.ts). */
+const MAX_STATUS_CHANGES = 64;
+const MAX_STATUS_VALUE = 2048;
 
 /** With the schema's defaults applied, so a default spelled out is no change. */
 function withDefaults(spec: unknown): unknown {
@@ -233,6 +242,12 @@ export async function decide(client: KubeClient, who: Reviewer, ref: { namespace
   }
   // Without a hash from the person, what this command shows (the diff) is what it approves.
   const shown = options.specHash === undefined ? await reviewDiff(client, ref) : undefined;
+  if (shown?.cut) {
+    throw new CliError(
+      `${ref.namespace}/${ref.name}: the change is too large to show in full (64 fields or more, or a value over 2 KB); read the whole spec (kubectl get mcpserver ${ref.name} -n ${ref.namespace} -o yaml) and approve with --spec-hash ${shown.specHash}`,
+      EXIT.stale,
+    );
+  }
   const vouched = options.specHash ?? shown!.specHash;
   // Another reviewer's write between our read and ours fails the test below although the
   // reviewed spec is the same: read again and retry while the hash is still the one shown.

@@ -4,8 +4,8 @@
  * themselves, replicas and resources). List items that have a `name` (tools) are keyed by it,
  * so reordering a list shows no change and a changed tool shows under its own name.
  *
- * `before` is the spec last approved. Until approved revisions are stored, nothing is (the
- * caller passes undefined) and every reviewed field shows as added.
+ * `before` is the spec last approved, or undefined when nothing was (every reviewed field then
+ * shows as added); against an approved revision the CLI shows the operator's own comparison.
  */
 export interface DiffLine {
   op: "+" | "-" | "~";

@@ -332,6 +332,14 @@ describe("reviewing through the reviewer's own kubeconfig", () => {
       { op: "~", path: "description", before: '"The approved description"', after: '"Query and inspect Presto clusters"' },
       { op: "+", path: "tools[cancel_query]", after: '{"name":"cancel_query"}' },
     ]);
+    // A diff the status had to cut is shown as cut, and approving it without a hash is refused.
+    const many = Array.from({ length: 64 }, (_, i) => ({ path: `spec.workload.env[name=V${String(i).padStart(2, "0")}]`, new: '"x"' }));
+    await setStatus({ pendingChange: { specHash: hash("5"), paths: many.map((c) => c.path), changes: many } });
+    const cutDiff = await toolfleet("sam", ["review", "diff", `${ns}/presto`, "--kubeconfig", sam]);
+    expect(cutDiff.stdout).toContain("This diff is cut");
+    const blind = await toolfleet("sam", ["review", "approve", `${ns}/presto`, "--area", "security", "--kubeconfig", sam]);
+    expect([blind.code, blind.stderr]).toEqual([EXIT.stale, expect.stringContaining("too large to show in full")]);
+    expect((await getServer("presto")).spec).not.toHaveProperty("review.security");
     // Nothing pending: the current spec is the approved revision.
     await kube().request("PATCH", kube().path(McpServerType, ns, "presto", "status"), [{ op: "remove", path: "/status/pendingChange" }], undefined, "application/json-patch+json");
     expect((await showDiff()).shown).toMatchObject({ base: `approved revision 1 (${revision.name})`, changes: [] });
