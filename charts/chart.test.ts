@@ -86,6 +86,20 @@ describe("charts/toolfleet", () => {
     expect((operator!.spec as { replicas: number }).replicas).toBe(2);
   });
 
+  it("lets the registry and the managed namespaces' service accounts create TokenReviews, and only with the value on", async () => {
+    type Binding = Manifest & { subjects?: Array<{ kind: string; name: string; namespace?: string }> };
+    const subjects = async (args: string[]) =>
+      ((await render(args)).find((d) => d.kind === "ClusterRoleBinding" && d.metadata.name === "tf-toolfleet-operator-tokenreview") as Binding | undefined)?.subjects?.map((x) => `${x.kind}:${x.name}`);
+    expect(await subjects([])).toEqual(["ServiceAccount:tf-toolfleet-operator", "ServiceAccount:tf-toolfleet-registry", "Group:system:serviceaccounts"]);
+    expect(await subjects(["--set=operator.watchNamespaces={team-a,team-b}"])).toEqual([
+      "ServiceAccount:tf-toolfleet-operator",
+      "ServiceAccount:tf-toolfleet-registry",
+      "Group:system:serviceaccounts:team-a",
+      "Group:system:serviceaccounts:team-b",
+    ]);
+    expect(await subjects(["--set=serviceAccountIssuer.grantTokenReview=false"])).toEqual(["ServiceAccount:tf-toolfleet-operator"]);
+  });
+
   it("alerts and the dashboard query only metrics the code exports", async () => {
     const docs = await render(["--set=monitoring.prometheusRule.enabled=true"]);
     const rules = JSON.stringify(docs.find((d) => d.kind === "PrometheusRule"));

@@ -2,7 +2,7 @@
  * `make cluster` (up) and `make cluster-down` (down): the local control plane from the shell.
  * `up` returns once the API server answers and Toolfleet's API is installed; with
  * `--real-node` (or TOOLFLEET_REAL_NODE=1) also once the real node is Ready. `down` stops the
- * real node too, if this worktree runs one.
+ * real node too, if this checkout runs one.
  */
 import { clusterLockPath, readState, runningCluster, startCluster, stopCluster } from "./controlplane.js";
 import { installToolfleetApi } from "./install.js";

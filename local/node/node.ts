@@ -5,7 +5,7 @@
  * only namespaces that opt in (see harness.ts) run pods on it.
  *
  * The node changes the machine (a bridge, firewall rules, cgroups), so there is at most one
- * per machine: a marker in /run names the worktree whose node it is, and another worktree's
+ * per machine: a marker in /run names the checkout whose node it is, and another checkout's
  * start is refused with a clear message instead of fighting over the bridge.
  */
 import { freePort } from "../ports.js";
@@ -214,7 +214,7 @@ async function nodeReady(): Promise<boolean> {
   return r.code === 0 && r.stdout.trim() === "True";
 }
 
-/** Is this worktree's node up, registered with the running control plane and Ready? */
+/** Is this checkout's node up, registered with the running control plane and Ready? */
 export async function runningNode(cluster?: ClusterState): Promise<NodeState | undefined> {
   const state = readNodeState();
   const c = cluster ?? (await runningCluster());
