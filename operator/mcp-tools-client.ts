@@ -59,7 +59,9 @@ export async function listServerTools(options: ListServerToolsOptions): Promise<
     }
   }
   const token = await options.token?.();
-  const transport = new StreamableHTTPClientTransport(url, { requestInit: token ? { headers: { authorization: `Bearer ${token}` } } : {} });
+  // Redirects are not followed: a server could otherwise send the operator's request, token and
+  // all, to an address the lookup above refused.
+  const transport = new StreamableHTTPClientTransport(url, { requestInit: { redirect: "manual", ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) } });
   // `auto`: probe with server/discover, fall back to the 2025 initialize handshake on a server that does not know it.
   const client = new Client({ name: "toolfleet-operator", version: "0.1.0" }, { capabilities: {}, versionNegotiation: { mode: "auto" } });
   const requestOptions = { timeout: options.timeoutMs, signal: AbortSignal.timeout(options.timeoutMs * 2) };
