@@ -44,6 +44,9 @@ async function main(): Promise<void> {
 
     const missingMs = new Map(names.map((n) => [n, 0]));
     let atV2 = 0;
+    /** Which step the missing time fell in, for the details on stderr. */
+    let step: "pending" | "approved" = "pending";
+    const missingByStep = { pending: 0, approved: 0 };
     let polling = true;
     let polls = 0;
     const poller = (async () => {
@@ -52,7 +55,11 @@ async function main(): Promise<void> {
         // A failed poll is a consumer who got nothing: every server counts as missing for it.
         const listed = await plane.listed().catch((err: unknown) => (progress(`a poll failed: ${String(err)}`), new Map<string, string>()));
         const now = performance.now();
-        for (const n of names) if (!listed.has(n)) missingMs.set(n, missingMs.get(n)! + (now - last));
+        for (const n of names) {
+          if (listed.has(n)) continue;
+          missingMs.set(n, missingMs.get(n)! + (now - last));
+          missingByStep[step] += now - last;
+        }
         atV2 = names.filter((n) => listed.get(n) === "1.1.0").length;
         last = now;
         polls++;
@@ -70,6 +77,7 @@ async function main(): Promise<void> {
       // The change has waited for review while v1 was served; let the operator settle on it before the reviewers act.
       await operatorQuiet(plane, 2_000);
       progress("the three reviewers approve each change");
+      step = "approved";
       await approveAll(plane, names, new Map(names.map((n) => [n, pending.get(n)!.status!.specHash!])));
       const until = Date.now() + 120_000;
       let shown = -1;
@@ -88,6 +96,7 @@ async function main(): Promise<void> {
     const missing = [...missingMs].filter(([, ms]) => ms > 0);
     const seconds = [...missingMs.values()].reduce((a, b) => a + b, 0) / 1000;
     progress(`${polls} polls; ${missing.length}/${N} servers were missing at some poll${missing.length ? `: ${missing.map(([n, ms]) => `${n} ${(ms / 1000).toFixed(2)} s`).join(", ")}` : ""}`);
+    progress(`missing while the changes waited for review: ${(missingByStep.pending / 1000).toFixed(2)} s; from the first approval on: ${(missingByStep.approved / 1000).toFixed(2)} s`);
     process.stdout.write(`bench change-while-serving-unpublished-seconds: ${seconds.toFixed(2)} (target 0)\n`);
   } finally {
     await plane.stop();
