@@ -159,7 +159,12 @@ export class McpServerReconciler {
     // Leaving the registry, or serving less (a narrowing, a rejection), comes first: what is no
     // longer approved must not be served a moment longer.
     const previousServed = object.status?.served;
-    const unpublishing = object.status?.registry?.published === true && status.registry?.published !== true;
+    // A newly approved revision of a published server is being verified: the previous approved
+    // revision keeps serving (its status stays as it is) until the verdict comes, rather than
+    // leaving the registry for the length of a handshake. A rejection is never held back.
+    const verifyingNewRevision =
+      awaitingVerification && object.status?.registry?.published === true && !plan.rejected && previousServed !== undefined && plan.served !== undefined && plan.served.revision !== previousServed.revision;
+    const unpublishing = object.status?.registry?.published === true && status.registry?.published !== true && !verifyingNewRevision;
     const narrowing = previousServed !== undefined && !canonicalEqual(previousServed, status.served ?? null) && plan.served?.revision === previousServed.revision;
     const statusFirst = unpublishing || narrowing;
     if (statusFirst) await this.writeStatus(object, status, log);
