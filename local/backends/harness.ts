@@ -6,6 +6,7 @@
 //
 // Self-contained on purpose (no relative imports, only erasable TypeScript) so that Node runs it
 // directly as a command line as well as under jest.
+import { alive, sleep, withLock as withLockFile } from "../cluster/lock.js";
 import { freePort } from "../ports.js";
 export { freePort };
 import { spawn, spawnSync } from "node:child_process";
@@ -100,46 +101,9 @@ export async function install(script: "install-trino.sh" | "install-airflow.sh" 
 }
 
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-// A cross-process lock (jest workers, parallel runs): a file created exclusively, holding the
-// holder's pid, taken over when that pid is gone.
-async function withLock<T>(name: BackendName, fn: () => Promise<T>): Promise<T> {
-  const dir = runDir(name);
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, "start.lock");
-  let announced = false;
-  for (;;) {
-    try {
-      closeSync(openSync(path, "wx"));
-      writeFileSync(path, String(process.pid));
-      break;
-    } catch {
-      const holder = Number(readFileSync(path, "utf8") || "0");
-      if (holder && !alive(holder)) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      if (!announced) progress(name, `another process (pid ${holder}) is starting it; waiting`);
-      announced = true;
-      await sleep(1000);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(path, { force: true });
-  }
-}
+// Starting a backend is serialised across processes (jest workers, parallel runs).
+const withLock = <T>(name: BackendName, fn: () => Promise<T>): Promise<T> =>
+  withLockFile(join(runDir(name), "start.lock"), fn, { waiting: (holder) => progress(name, `another process (pid ${holder}) is starting it; waiting`) });
 
 /**
  * Holds a backend for one test suite at a time, across jest workers, until the returned

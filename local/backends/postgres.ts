@@ -7,6 +7,7 @@
 // readable by it); otherwise the data lives in the cache.
 //
 // Self-contained like harness.ts (no relative imports, only erasable TypeScript).
+import { alive, sleep, withLock as withLockFile } from "../cluster/lock.js";
 import { freePort } from "../ports.js";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -77,16 +78,6 @@ function install(): string {
   return bin;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The server answers on its port with its protocol (pg_isready, which speaks it). */
 function ready(bin: string, port: number): boolean {
@@ -109,29 +100,8 @@ function readState(): State | undefined {
   }
 }
 
-async function withLock<T>(fn: () => Promise<T>): Promise<T> {
-  mkdirSync(runDir(), { recursive: true });
-  const path = join(runDir(), "start.lock");
-  for (;;) {
-    try {
-      closeSync(openSync(path, "wx"));
-      writeFileSync(path, String(process.pid));
-      break;
-    } catch {
-      const holder = Number(readFileSync(path, "utf8") || "0");
-      if (holder && !alive(holder)) {
-        rmSync(path, { force: true });
-        continue;
-      }
-      await sleep(500);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(path, { force: true });
-  }
-}
+// Starting PostgreSQL is serialised across processes (jest workers, parallel runs).
+const withLock = <T>(fn: () => Promise<T>): Promise<T> => withLockFile(join(runDir(), "start.lock"), fn);
 
 function initdb(bin: string, dir: string, password: string): void {
   rmSync(dir, { recursive: true, force: true });

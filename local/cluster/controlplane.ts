@@ -3,9 +3,10 @@
  * kube-scheduler and kwok, each a detached process on loopback that outlives the command that
  * started it, with its log and pid under `.toolfleet/cluster/`.
  */
+import { buildBinaries, readJsonState, writeJsonState } from "../state-file.js";
 import { freePort } from "../ports.js";
-import { execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { clientCredentials, ensurePki, type ClientCredentials, type Pki } from "./pki.js";
@@ -38,25 +39,11 @@ export function progress(message: string): void {
 
 /** Builds (first time only) or finds the binaries; prints the build's progress through. */
 export function ensureBinaries(): string {
-  const script = join(repoRoot(), "local", "cluster", "build-binaries.sh");
-  const out = execFileSync("bash", [script], { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 }).toString().trim();
-  const binDir = out.split("\n").pop() ?? "";
-  if (!existsSync(join(binDir, "kube-apiserver"))) throw new Error(`build-binaries.sh did not produce the binaries (said: ${out})`);
-  return binDir;
+  return buildBinaries(join(repoRoot(), "local", "cluster", "build-binaries.sh"), "kube-apiserver");
 }
 
-export function readState(): ClusterState | undefined {
-  try {
-    return JSON.parse(readFileSync(statePath(), "utf8")) as ClusterState;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeState(state: ClusterState): void {
-  writeFileSync(`${statePath()}.tmp`, JSON.stringify(state, null, 2));
-  renameSync(`${statePath()}.tmp`, statePath());
-}
+export const readState = () => readJsonState<ClusterState>(statePath());
+const writeState = (state: ClusterState) => writeJsonState(statePath(), state);
 
 export function pki(): Pki {
   return ensurePki(join(clusterDir(), "pki"));

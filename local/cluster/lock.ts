@@ -1,8 +1,19 @@
-/** A lock file that serialises `clusterUp` across processes (parallel jest runs, make run). */
+/**
+ * A lock file that serialises work across processes (parallel jest runs, make run): starting
+ * the control plane, the real node or a backend. Taken over when its holder's pid is gone.
+ */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
 
-export async function withLock<T>(path: string, work: () => Promise<T>, timeoutMs = 30 * 60_000): Promise<T> {
+export interface LockOptions {
+  timeoutMs?: number;
+  /** Called once, with the holder's pid, when the lock is held by another process. */
+  waiting?: (holder: number) => void;
+}
+
+export async function withLock<T>(path: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 30 * 60_000;
+  let announced = false;
   mkdirSync(dirname(path), { recursive: true });
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -19,6 +30,8 @@ export async function withLock<T>(path: string, work: () => Promise<T>, timeoutM
         continue;
       }
       if (Date.now() > deadline) throw new Error(`${path} is held by process ${holder} for too long`);
+      if (!announced) options.waiting?.(holder);
+      announced = true;
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -47,3 +60,5 @@ export function alive(pid: number | undefined): boolean {
     return false;
   }
 }
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

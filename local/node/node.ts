@@ -8,9 +8,10 @@
  * per machine: a marker in /run names the checkout whose node it is, and another checkout's
  * start is refused with a clear message instead of fighting over the bridge.
  */
+import { buildBinaries, readJsonState, writeJsonState } from "../state-file.js";
 import { freePort } from "../ports.js";
-import { execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pki, readState, runningCluster, type ClusterState } from "../cluster/controlplane.js";
 import { writeKubeconfig } from "../cluster/kubeconfig.js";
@@ -64,26 +65,12 @@ function progress(message: string): void {
   process.stderr.write(`[real-node] ${message}\n`);
 }
 
-export function readNodeState(): NodeState | undefined {
-  try {
-    return JSON.parse(readFileSync(statePath(), "utf8")) as NodeState;
-  } catch {
-    return undefined;
-  }
-}
-
-function writeNodeState(state: NodeState): void {
-  writeFileSync(`${statePath()}.tmp`, JSON.stringify(state, null, 2));
-  renameSync(`${statePath()}.tmp`, statePath());
-}
+export const readNodeState = () => readJsonState<NodeState>(statePath());
+const writeNodeState = (state: NodeState) => writeJsonState(statePath(), state);
 
 /** Builds (first time only) or finds the node's binaries, printing the build's progress. */
 function ensureNodeBinaries(): string {
-  const script = join(repoRoot(), "local", "node", "build-node-binaries.sh");
-  const out = execFileSync("bash", [script], { stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 }).toString().trim();
-  const binDir = out.split("\n").pop() ?? "";
-  if (!existsSync(join(binDir, "kubelet"))) throw new Error(`build-node-binaries.sh did not produce the binaries (said: ${out})`);
-  return binDir;
+  return buildBinaries(join(repoRoot(), "local", "node", "build-node-binaries.sh"), "kubelet");
 }
 
 function tail(file: string, lines = 20): string {
