@@ -174,8 +174,10 @@ describe("a replica without the replicas' shared key", () => {
     const { TOOLFLEET_REPLICA_KEY: _key, ...withoutKey } = env;
     const lone = startReplica(await freePort(), withoutKey);
     try {
-      await eventually(async () => lone.output.some((l) => l.includes("TOOLFLEET_REPLICA_KEY is not set")), 30_000);
-      const warning = JSON.parse(lone.output.find((l) => l.includes("TOOLFLEET_REPLICA_KEY is not set"))!) as { level: string; replicaUrl: string };
+      // Log lines come on either stream; a chunk may hold several.
+      const line = () => lone.output.flatMap((chunk) => chunk.split("\n")).find((l) => l.includes("TOOLFLEET_REPLICA_KEY is not set"));
+      await eventually(async () => line() !== undefined, 30_000);
+      const warning = JSON.parse(line()!) as { level: string; replicaUrl: string };
       expect(warning).toMatchObject({ level: "warn", replicaUrl: lone.url });
     } finally {
       await stopReplica(lone);
