@@ -4,9 +4,9 @@
  * stop it after in-flight requests.
  */
 import { KubeConfig } from "@kubernetes/client-node";
-import { createLogger } from "../runtime/index.js";
 import { loadRegistryConfig, RegistryConfigError, usage } from "./config.js";
 import { startRegistry } from "./registry.js";
+import { createLogger } from "../common/log.js";
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help")) {
@@ -37,6 +37,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   const message = err instanceof RegistryConfigError ? `configuration: ${err.message}` : ((err as Error).stack ?? String(err));
-  process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "registry failed to start", error: message })}\n`);
+  createLogger({ component: "toolfleet-registry" }).error("registry failed to start", { error: message });
   process.exit(err instanceof RegistryConfigError ? 2 : 1);
 });

@@ -5,7 +5,8 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { watchMcpServers, type McpServerObject } from "../mcpserver/index.js";
-import type { Informer, Logger } from "../runtime/index.js";
+import type { Informer } from "../runtime/index.js";
+import type { Logger } from "../common/log.js";
 
 /** An McpServer as cached here, with when the API server last recorded a write to it. */
 export interface CachedServer extends McpServerObject {

@@ -5,8 +5,6 @@ export { ToolDenied } from "./tool.js";
 export type { ConfirmContext, DomainServerDefinition, DomainTool, ToolContext, ToolOutput } from "./tool.js";
 export { MemoryAuditSink, argsDigest, canonicalJson, nullAuditSink, stdoutAuditSink } from "./audit.js";
 export type { AuditRecord, AuditSink, CallOutcome, ElicitationOutcome } from "./audit.js";
-export { createLogger } from "./logger.js";
-export type { Logger } from "./logger.js";
 export { KitConfigError, optionsFromEnv } from "./env.js";
 export type { KitOptions } from "./options.js";
 export { serve } from "./serve.js";

@@ -14,9 +14,10 @@ import { EDITOR_ROLE, REVIEWER_ROLE } from "../../crds/rbac.js";
 import { loadConfig, type OperatorConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator, type StartOptions } from "../../operator/operator.js";
 import { McpServerType, type McpServerObject } from "../../mcpserver/type.js";
-import { createLogger, KubeClient, type Logger } from "../../runtime/index.js";
+import { KubeClient } from "../../runtime/index.js";
 import { adminConfig, cluster, kubectl, userConfig } from "../../local/cluster/harness.js";
 import { adminKubeconfigPath, clusterDir, repoRoot } from "../../local/cluster/paths.js";
+import { createLogger, type Logger } from "../../common/log.js";
 
 export const REVIEWERS = {
   security: { user: "sam", groups: [DEFAULT_REVIEWER_GROUPS.security!] },
@@ -31,7 +32,7 @@ const operatorLogPath = (name: string) => join(clusterDir(), "logs", `operator-$
 /** A log that a failing test can show: lines go to a file under the cluster's logs. */
 export function testLogger(name: string): Logger {
   const fd = openSync(operatorLogPath(name), "a");
-  return createLogger({ test: name }, { level: "info", write: (line) => void writeSyncSafe(fd, line) });
+  return createLogger({ test: name }, { level: "info", sink: (line) => writeSyncSafe(fd, `${line}\n`) });
 }
 function writeSyncSafe(fd: number, line: string) {
   try {
