@@ -11,6 +11,7 @@ import { SYSTEM_NAMESPACE } from "../../crds/review-policy.js";
 import { kubectl } from "./kubectl.js";
 import { repoRoot } from "./paths.js";
 import { progress } from "./controlplane.js";
+import { waitFor } from "../wait-for.js";
 
 export const FAKE_NODE = "kwok-node-0";
 
@@ -56,11 +57,9 @@ async function waitForReviewGate(): Promise<void> {
       review: { security: { decision: "Pending" } },
     },
   });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
+  const refused = async () => {
     const r = await kubectl(["create", "--dry-run=server", "-f", "-"], { input: probe, allowFailure: true });
-    if (r.code !== 0 && r.stderr.includes("toolfleet-review-gate")) return;
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  throw new Error("the review-gate admission policy is not enforced after 60s: check `kubectl get validatingadmissionpolicy toolfleet-review-gate -o yaml`");
+    return r.code !== 0 && r.stderr.includes("toolfleet-review-gate");
+  };
+  await waitFor("the review-gate admission policy to be enforced (see `kubectl get validatingadmissionpolicy toolfleet-review-gate -o yaml`)", refused, 60_000, 250);
 }

@@ -3,7 +3,7 @@ export { createDomainServer } from "./server.js";
 export type { DomainServer, RunningServer } from "./server.js";
 export { ToolDenied } from "./tool.js";
 export type { ConfirmContext, DomainServerDefinition, DomainTool, ToolContext, ToolOutput } from "./tool.js";
-export { MemoryAuditSink, argsDigest, canonicalJson, nullAuditSink, stdoutAuditSink } from "./audit.js";
+export { MemoryAuditSink, argsDigest, nullAuditSink, stdoutAuditSink } from "./audit.js";
 export type { AuditRecord, AuditSink, CallOutcome, ElicitationOutcome } from "./audit.js";
 export { KitConfigError, optionsFromEnv } from "./env.js";
 export type { KitOptions } from "./options.js";

@@ -4,7 +4,8 @@
  * who approve, and polling.
  */
 import { freePort } from "../../local/ports.js";
-export { freePort };
+import { waitFor } from "../../local/wait-for.js";
+export { freePort, waitFor };
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -116,22 +117,6 @@ export const conditionOf = (s: McpServerObject | undefined, type: string) => s?.
 export const conditionsOf = (s: McpServerObject | undefined) =>
   Object.fromEntries((s?.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));
 
-/** Polls until `check` returns a value (not undefined/false), or fails with the last value seen. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 
 export interface OperatorProcess {

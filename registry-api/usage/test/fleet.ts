@@ -290,17 +290,5 @@ export async function api<T = Record<string, unknown>>(base: string, path: strin
   return { status: res.status, body: body as T };
 }
 
-export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));

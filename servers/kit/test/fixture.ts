@@ -225,10 +225,3 @@ export async function metricsText(h: Harness): Promise<string> {
   return (await fetch(`${h.server.url}/metrics`)).text();
 }
 
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
