@@ -12,7 +12,7 @@ import type { McpServerObject as McpServer } from "../mcpserver/type.js";
 import { serverPolicy } from "../policy/from-mcpserver.js";
 import { controllerReference, CoreTypes, type KubeObject, type ResourceType } from "../runtime/index.js";
 import { McpServerType } from "../mcpserver/type.js";
-import { canonicalJson } from "./spec-hash.js";
+import { canonicalJson } from "../common/canonical-json.js";
 import { APPLIED_HASH_ANNOTATION, childNames, labelsFor, POLICY_HASH_ANNOTATION, POLICY_KEY, POLICY_MOUNT, selectorFor, serverUrl } from "../mcpserver/names.js";
 
 /** What every workload needs to verify its callers (the operator's --oidc-* and --sa-* flags). */

@@ -4,9 +4,10 @@
  * (token files are read again as they rotate). SIGTERM/SIGINT
  * stop it after in-flight requests.
  */
-import { createLogger, KubeconfigError, loadConnection } from "../runtime/index.js";
+import { KubeconfigError, loadConnection } from "../runtime/index.js";
 import { loadRegistryConfig, RegistryConfigError, usage } from "./config.js";
 import { startRegistry } from "./registry.js";
+import { createLogger } from "../common/log.js";
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help")) {
@@ -36,6 +37,6 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   const configuration = err instanceof RegistryConfigError || err instanceof KubeconfigError;
   const message = configuration ? `configuration: ${(err as Error).message}` : ((err as Error).stack ?? String(err));
-  process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "registry failed to start", error: message })}\n`);
+  createLogger({ component: "toolfleet-registry" }).error("registry failed to start", { error: message });
   process.exit(configuration ? 2 : 1);
 });

@@ -4,7 +4,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { silentLogger, type ConnectionConfig, type Logger } from "../runtime/index.js";
+import type { ConnectionConfig } from "../runtime/index.js";
 import { createRegistryApp } from "./app.js";
 import { registryAuthenticator } from "./authenticator.js";
 import { Catalog } from "./catalog.js";
@@ -12,6 +12,7 @@ import type { RegistryConfig } from "./config.js";
 import { watchServers, type ServerCache } from "./server-cache.js";
 import { openUsageStore } from "./usage/open.js";
 import type { UsageStore } from "./usage/store.js";
+import { silentLogger, type Logger } from "../common/log.js";
 
 export interface RunningRegistry {
   url: string;
@@ -63,6 +64,7 @@ export async function startRegistry(config: RegistryConfig, kc: ConnectionConfig
     ...(config.uiClientId && config.users ? { uiSignIn: { issuer: config.users.issuer, clientId: config.uiClientId } } : {}),
     health: { live: () => cache.healthy(), ready: () => cache.hasSynced() },
     usage,
+    log,
   });
   server.on("request", app);
   return {

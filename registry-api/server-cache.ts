@@ -4,7 +4,8 @@
  * replica builds the same cache from the API server and so gives the same answers.
  */
 import { watchMcpServers, type McpServerObject } from "../mcpserver/index.js";
-import type { ConnectionConfig, Informer, Logger } from "../runtime/index.js";
+import type { ConnectionConfig, Informer } from "../runtime/index.js";
+import type { Logger } from "../common/log.js";
 
 /** An McpServer as cached here, with when the API server last recorded a write to it. */
 export interface CachedServer extends McpServerObject {

@@ -13,6 +13,7 @@ import { defaultServerPodWriters, SERVER_PODS_POLICY, serverPodWritersConfigMap 
 import { ADMIN_USER, progress } from "./controlplane.js";
 import { kubectl } from "./kubectl.js";
 import { repoRoot } from "./paths.js";
+import { waitFor } from "../wait-for.js";
 
 export const FAKE_NODE = "kwok-node-0";
 
@@ -78,11 +79,9 @@ async function waitForPolicies(): Promise<void> {
 }
 
 async function waitUntilRefused(policy: string, probe: object): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
+  const refused = async () => {
     const r = await kubectl(["create", "--dry-run=server", "-f", "-"], { input: stringify(probe), allowFailure: true });
-    if (r.code !== 0 && r.stderr.includes(policy)) return;
-    await new Promise((res) => setTimeout(res, 250));
-  }
-  throw new Error(`the ${policy} admission policy is not enforced after 60s: check \`kubectl get validatingadmissionpolicy ${policy} -o yaml\``);
+    return r.code !== 0 && r.stderr.includes(policy);
+  };
+  await waitFor(`the ${policy} admission policy to be enforced (see \`kubectl get validatingadmissionpolicy ${policy} -o yaml\`)`, refused, 60_000, 250);
 }

@@ -10,7 +10,6 @@ import { stdoutAuditSink } from "./audit.js";
 import { ToolCatalog, type EffectivePolicy } from "./catalog.js";
 import { optionsFromEnv } from "./env.js";
 import { createKitApp } from "./http.js";
-import { createLogger } from "./logger.js";
 import { KitMetrics } from "./metrics.js";
 import { DEFAULTS, type KitOptions } from "./options.js";
 import { PolicyStore } from "./policy-store.js";
@@ -19,6 +18,7 @@ import { createProtocolServer, type ProtocolDependencies } from "./protocol-serv
 import { ReplicaSeal } from "./replicas.js";
 import { SessionRegistry } from "./sessions.js";
 import type { DomainServerDefinition, DomainTool } from "./tool.js";
+import { createLogger } from "../../common/log.js";
 
 export interface RunningServer {
   /** http://host:port of the listening socket. */
