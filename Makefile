@@ -71,24 +71,24 @@ lint: deps
 ## suites restart the shared API server). One project: make test-unit (or test-backends, test-cluster,
 ## test-disruptive). JEST_ARGS is passed on (a path, -t 'name').
 test: build lint system-deps backends
-	$(NODE_TEST) --selectProjects unit backends cluster $(JEST_ARGS)
-	$(NODE_TEST) --selectProjects disruptive --passWithNoTests $(JEST_ARGS)
+	$(NODE_TEST) $(JEST_ARGS) --selectProjects unit backends cluster
+	$(NODE_TEST) $(JEST_ARGS) --selectProjects disruptive --passWithNoTests
 
 ## test-unit: the suites that need nothing but Node; no control plane, no backend
 test-unit: build
-	$(NODE_TEST) --selectProjects unit $(JEST_ARGS)
+	$(NODE_TEST) $(JEST_ARGS) --selectProjects unit
 
 ## test-backends: the suites on the real backends (and Chromium), without a control plane
 test-backends: build system-deps backends
-	$(NODE_TEST) --selectProjects backends $(JEST_ARGS)
+	$(NODE_TEST) $(JEST_ARGS) --selectProjects backends
 
 ## test-cluster: the suites on the local control plane (started or reused)
 test-cluster: build system-deps backends
-	$(NODE_TEST) --selectProjects cluster $(JEST_ARGS)
+	$(NODE_TEST) $(JEST_ARGS) --selectProjects cluster
 
 ## test-disruptive: the suites that restart the control plane's API server
 test-disruptive: build
-	$(NODE_TEST) --selectProjects disruptive $(JEST_ARGS)
+	$(NODE_TEST) $(JEST_ARGS) --selectProjects disruptive
 
 ## bench: every benchmark in bench/, each prints `bench <name>: <figure> (target <target>)`
 bench: build

@@ -1,7 +1,7 @@
 // Native-ESM jest: ts-jest compiles TypeScript to ES modules, which run under
 // --experimental-vm-modules so ESM-only dependencies (@kubernetes/client-node, jose) load as they are.
 //
-// Four projects, by what a suite needs (run one with `--selectProjects <name>`):
+// Four projects, by what a suite needs (run one with `[paths] --selectProjects <name>`):
 // - unit: nothing but Node (in-process servers, child processes from dist/, fakes of pure logic,
 //   SQLite); no control plane is started for it.
 // - backends: a real program installed on the machine, Trino, Airflow, Spark, Keycloak,
