@@ -185,7 +185,6 @@ func specHash(spec map[string]any) string {
 
 type reconciler struct {
 	client   client.Client
-	reader   client.Reader
 	recorder record.EventRecorder
 	cfg      settings
 	mu       sync.Mutex
@@ -239,8 +238,7 @@ func (r *reconciler) children(s *unstructured.Unstructured, spec map[string]any,
 		map[string]any{"name": "PORT", "value": portStr},
 		map[string]any{"name": "TOOLFLEET_POLICY_FILE", "value": "/etc/toolfleet/policy.json"},
 		map[string]any{"name": "TOOLFLEET_PUBLIC_URL", "value": strings.TrimSuffix(serverURL, path)},
-		map[string]any{"name": "POD_IP", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "status.podIP"}}},
-		map[string]any{"name": "TOOLFLEET_REPLICA_URL", "value": "http://$(POD_IP):" + portStr},
+		map[string]any{"name": "TOOLFLEET_REPLICA_IP", "valueFrom": map[string]any{"fieldRef": map[string]any{"fieldPath": "status.podIP"}}},
 	)
 	container := map[string]any{
 		"name":            "server",
@@ -612,7 +610,6 @@ func main() {
 	}
 	r := &reconciler{
 		client:   mgr.GetClient(),
-		reader:   mgr.GetAPIReader(),
 		recorder: mgr.GetEventRecorderFor("toolfleet-operator"), //nolint:staticcheck // core/v1 Events, as the operator records them
 		written:  map[types.UID]string{},
 		cfg: settings{
