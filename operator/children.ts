@@ -187,7 +187,7 @@ export function admittedNamespaces(spec: ServedSpec, config: Pick<ChildrenConfig
   return [...new Set([...config.ingressNamespaces, config.verifierServiceAccount.split("/")[0]!, ...fromAccounts])].sort();
 }
 
-/** Every child kind, in the order they are written (the Deployment after what it mounts and runs as). */
+/** Every child kind (the reconciler writes the Deployment after the others: see runsPods). */
 export const CHILDREN: readonly ChildKind[] = [
   {
     type: CoreTypes.ServiceAccount,
@@ -304,6 +304,9 @@ export function slimChild<T extends KubeObject>(obj: T): T {
   }
   return slim as unknown as T;
 }
+
+/** The child that runs pods: written after every other child, so its pods start with what they mount, run as and are fenced by. */
+export const runsPods = (kind: ChildKind) => kind.type === CoreTypes.Deployment;
 
 /** Every child type, for watching and clean-up. */
 export const CHILD_TYPES: readonly ResourceType[] = CHILDREN.map((c) => c.type);

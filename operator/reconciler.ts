@@ -20,7 +20,7 @@ import {
   type ResourceType,
 } from "../runtime/index.js";
 import { canonicalEqual } from "../common/canonical-json.js";
-import { viewHash, type DesiredChild, type SlimChild } from "./children.js";
+import { CHILDREN, runsPods, slimChild, viewHash, type DesiredChild, type SlimChild } from "./children.js";
 import type { OperatorConfig } from "./config.js";
 import { decide, type Plan } from "./decide.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
@@ -35,6 +35,7 @@ import { pinTools } from "./tool-pin.js";
 import type { TokenSource } from "./verifier-token.js";
 import { guardedLookup, type TargetPolicy } from "./verification-target.js";
 import { retryAfterMs, Verifications } from "./verifications.js";
+import { RecentCreates } from "./recent-creates.js";
 
 export interface ReconcilerDeps {
   client: ReconcilerClient;
@@ -66,6 +67,8 @@ export class McpServerReconciler {
   private readonly written = new Map<string, { applied: string; view: string }>();
   /** key → each tool's definition digest as pinned in this process (names what drifted; after a restart, the digest does). */
   private readonly pinned = new Map<string, { specHash: string; byTool: Record<string, string> }>();
+  /** Children created here that the cache may not show yet: not created twice. */
+  private readonly created = new RecentCreates();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.verifications = new Verifications({ intervalMs: deps.config.verifier.intervalMs, concurrency: deps.config.verifier.concurrency, settled: deps.requeue });
@@ -75,6 +78,8 @@ export class McpServerReconciler {
     if (!object) {
       this.verifications.forget(key);
       this.pinned.delete(key);
+      const [ns, name] = key.split("/");
+      this.created.forget(ns!, CHILDREN.map((k) => k.name(name!)));
       return;
     }
     const { client, config } = this.deps;
@@ -95,13 +100,19 @@ export class McpServerReconciler {
       verifierServiceAccount: config.verifier.serviceAccount,
       auth: config.workloadAuth,
     };
+    let unseen = false;
     const plan = decide({
       object,
       spec,
       specHash: hash,
       verdict,
       revisions: this.deps.revisions(object.metadata.uid),
-      live: (kind, name) => this.deps.cache(kind.type).get(object.metadata.namespace, name) as SlimChild | undefined,
+      live: (kind, name) => {
+        const ns = object.metadata.namespace;
+        const found = this.created.resolve(kind.type.kind, ns, name, this.deps.cache(kind.type).get(ns, name) as SlimChild | undefined);
+        unseen ||= found.unseen;
+        return found.object;
+      },
       writtenView: (uid, applied) => {
         const w = this.written.get(uid);
         return w?.applied === applied ? w.view : undefined;
@@ -168,15 +179,19 @@ export class McpServerReconciler {
     const narrowing = previousServed !== undefined && !canonicalEqual(previousServed, status.served ?? null) && plan.served?.revision === previousServed.revision;
     const statusFirst = unpublishing || narrowing;
     if (statusFirst) await this.writeStatus(object, status, log);
-    let applied = 0;
-    for (const write of plan.writes) applied += (await this.write(write.child, write.action, write.live, log, write.reason)) ? 1 : 0;
+    // What the pods mount, run as and are fenced by, all at once; then what runs them. One round
+    // trip for each, not one per child: a reconcile's time is mostly waiting for the API server.
+    const wave = (writes: Plan["writes"]) => Promise.all(writes.map((w) => this.write(w.child, w.action, w.live, log, w.reason)));
+    let applied = (await wave(plan.writes.filter((w) => !runsPods(w.child.kind)))).filter(Boolean).length;
+    applied += (await wave(plan.writes.filter((w) => runsPods(w.child.kind)))).filter(Boolean).length;
     for (const d of plan.deletes) await client.deleteIfUid(d.kind.type, object.metadata.namespace, d.name, d.uid);
     for (const r of plan.prune) if (r.metadata.uid) await client.deleteIfUid(ControllerRevisionType, object.metadata.namespace, r.metadata.name, r.metadata.uid);
     if (!statusFirst) {
       // Children just written will change what the status says (their events bring us back);
       // writing it now would be a write that is stale at once. A short requeue makes sure we
       // come back even if a write changed nothing the watch would report.
-      if (applied > 0 || plan.waiting) return { requeueAfterMs: 1_000 };
+      // A child created here that the watch has not shown yet counts as written: come back to it.
+      if (applied > 0 || plan.waiting || unseen) return { requeueAfterMs: 1_000 };
       // The settled verification queues the key; the requeue is a safety net only.
       if (awaitingVerification) return { requeueAfterMs: 2 * config.verifier.timeoutMs + 1_000 };
       // A brand-new Deployment's first seconds are not news: when its pods come up quickly,
@@ -216,6 +231,7 @@ export class McpServerReconciler {
       result = await client.create(child.type, child.object);
       // Taken meanwhile (the cache will show by whom): the next reconcile decides.
       if (!result) return true;
+      this.created.add(child.type.kind, slimChild(result));
     } else {
       if (reason === "drifted") log.info("reverting a child changed by someone else", { kind: child.type.kind, name: child.object.metadata.name });
       const body = { ...child.object, metadata: { ...child.object.metadata, uid: live?.metadata.uid, resourceVersion: live?.metadata.resourceVersion } };

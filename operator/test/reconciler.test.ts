@@ -23,6 +23,8 @@ class FakeCluster implements ReconcilerClient {
   readonly writes: Write[] = [];
   readonly objects = new Map<string, KubeObject>();
   status: McpServerStatus | undefined;
+  /** Kinds the caches do not show yet (a watch that is late). */
+  unseen: Set<string> | undefined;
   private uid = 0;
   private key = (kind: string, name: string) => `${kind}/${name}`;
 
@@ -60,6 +62,7 @@ class FakeCluster implements ReconcilerClient {
     return {
       type,
       get: (_ns, name) => {
+        if (this.unseen?.has(type.kind)) return undefined;
         const o = this.objects.get(this.key(type.kind, name));
         return o ? slimChild({ ...o, kind: type.kind }) : undefined;
       },
@@ -104,7 +107,7 @@ describe("the reconciler (fake client)", () => {
     expect(fake.status!.phase).toBe("PendingReview");
   });
 
-  it("on approval records the revision first, then creates the children (the Deployment after what it mounts), then the status", async () => {
+  it("on approval records the revision first, then creates the children (the Deployment after what it mounts and is fenced by), then the status", async () => {
     const { fake, reconciler } = setup();
     const spec = object.spec as Record<string, unknown>;
     const hash = specHash(sampleServer().spec);
@@ -113,15 +116,47 @@ describe("the reconciler (fake client)", () => {
       "create ControllerRevision",
       "create ServiceAccount",
       "create ConfigMap",
-      "create Deployment",
       "create Service",
       "create NetworkPolicy",
+      "create Deployment",
     ]);
     // Children just written: the status waits for their events (one write less).
     fake.writes.length = 0;
     await run(reconciler, server(approved(spec, hash)));
     expect(fake.writes.map((w) => w.verb)).toEqual(["status"]);
     expect(fake.status!.served!.specHash).toBe(hash);
+  });
+
+  it("does not create a child again while its cache has not shown it yet, and comes back until it has", async () => {
+    const { fake, reconciler } = setup();
+    const spec = object.spec as Record<string, unknown>;
+    const hash = specHash(sampleServer().spec);
+    await run(reconciler, server(approved(spec, hash)));
+    // The watch is late: the cache shows no child yet (the revision it does show).
+    fake.unseen = new Set(["ServiceAccount", "ConfigMap", "Service", "NetworkPolicy", "Deployment"]);
+    fake.writes.length = 0;
+    expect(await run(reconciler, server(approved(spec, hash)))).toEqual({ requeueAfterMs: 1_000 });
+    expect(fake.writes).toEqual([]);
+    fake.unseen = undefined;
+    await run(reconciler, server(approved(spec, hash)));
+    expect(fake.writes.map((w) => w.verb)).toEqual(["status"]);
+  });
+
+  it("creates a child again once it is gone and was never seen (the memory of its creation expires)", async () => {
+    const { fake, reconciler } = setup();
+    const spec = object.spec as Record<string, unknown>;
+    const hash = specHash(sampleServer().spec);
+    await run(reconciler, server(approved(spec, hash)));
+    fake.objects.delete("NetworkPolicy/presto");
+    fake.writes.length = 0;
+    const realNow = Date.now;
+    try {
+      Date.now = () => realNow() + 31_000;
+      await run(reconciler, server(approved(spec, hash)));
+    } finally {
+      Date.now = realNow;
+    }
+    expect(fake.writes.map((w) => `${w.verb} ${w.kind}`)).toEqual(["create NetworkPolicy"]);
   });
 
   it("replaces a Deployment someone scaled, and nothing else", async () => {

@@ -1,0 +1,96 @@
+/**
+ * What the fleet rollout benchmarks share: a rollout of N approved McpServers by a controller
+ * process (the operator, or its controller-runtime peer), timed from the first apply to every
+ * server Ready; the writes each made per server, read from the API server's audit log by user
+ * agent; and a process's peak resident memory.
+ */
+import type { ChildProcess } from "node:child_process";
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { McpServerSpec } from "../crds/index.js";
+import { McpServerType } from "../mcpserver/type.js";
+import { specHash } from "../operator/spec-hash.js";
+import { KubeApiError, type KubeObject } from "../runtime/index.js";
+import { approvedFleetServer, fleetSpec, inParallel, isReadyServer, readyServers, reviewerClient, watchUntil } from "../test/operator/fleet.js";
+import { auditLogPath, REVIEWERS } from "../test/operator/harness.js";
+
+export const progress = (bench: string) => (msg: string) => process.stderr.write(`[${bench}] ${msg}\n`);
+
+/**
+ * The manifest with its defaults spelled out (as the API server's schema would fill them), so a
+ * peer that does not parse with the zod schema hashes the same spec.
+ */
+export function approvedFleetManifest(namespace: string, i: number): KubeObject {
+  const spec = McpServerSpec.parse(fleetSpec(i));
+  const base = approvedFleetServer(namespace, i) as KubeObject & { spec: Record<string, unknown> };
+  return { ...base, spec: { ...spec, review: { security: { decision: "Approved", reviewer: REVIEWERS.security.user, specHash: specHash(spec) } } } } as KubeObject;
+}
+
+/** Applies N approved servers in `namespace` and resolves with the seconds until each was Ready once. */
+export async function rollout(namespace: string, n: number, log: (msg: string) => void, who: string): Promise<number> {
+  const applier = reviewerClient(500);
+  const every = (k: number) => k % Math.max(1, Math.floor(n / 10)) === 0 || k === n;
+  const started = performance.now();
+  const ready = watchUntil(readyServers(namespace), n, isReadyServer, (k) => every(k) && log(`${who}: ${k}/${n} servers Ready`));
+  // A create retried after a timeout may find its first attempt landed: that server exists, as wanted.
+  await inParallel(n, 32, (i) => applier.create(McpServerType, approvedFleetManifest(namespace, i)).catch((err: unknown) => {
+    if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err;
+  }));
+  await ready;
+  return (performance.now() - started) / 1000;
+}
+
+type AuditEvent = { stage?: string; verb: string; userAgent: string; responseStatus?: { code?: number }; objectRef?: { resource?: string; subresource?: string; namespace?: string } };
+
+function readFrom(path: string, offset: number): string {
+  const size = statSync(path).size;
+  if (size <= offset) return "";
+  const fd = openSync(path, "r");
+  const buf = Buffer.alloc(size - offset);
+  readSync(fd, buf, 0, buf.length, offset);
+  closeSync(fd);
+  return buf.toString("utf8");
+}
+
+/** Audit events since `offset`, across one rotation of the log (the API server keeps one backup). */
+function auditEventsSince(offset: number): AuditEvent[] {
+  const path = auditLogPath();
+  let text = readFrom(path, offset);
+  if (statSync(path).size < offset) {
+    const dir = dirname(path);
+    const backup = readdirSync(dir).filter((f) => f.startsWith("audit-") && f.endsWith(".log")).sort().at(-1);
+    text = (backup ? readFrom(join(dir, backup), offset) : "") + readFrom(path, 0);
+  }
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as AuditEvent);
+}
+
+/** Writes (refused ones too) in `namespace` by user agents starting with `userAgent`, since `offset`, by verb and resource. */
+export function writesSince(offset: number, namespace: string, userAgent: string): { total: number; byResource: Record<string, number>; failed: number } {
+  const byResource: Record<string, number> = {};
+  let total = 0;
+  let failed = 0;
+  for (const e of auditEventsSince(offset)) {
+    if (e.stage !== "ResponseComplete" || !e.userAgent.startsWith(userAgent) || e.objectRef?.namespace !== namespace) continue;
+    const code = e.responseStatus?.code ?? 0;
+    const what = `${e.verb} ${e.objectRef.resource ?? "?"}${e.objectRef.subresource ? `/${e.objectRef.subresource}` : ""}${code >= 300 ? ` (${code})` : ""}`;
+    byResource[what] = (byResource[what] ?? 0) + 1;
+    total++;
+    if (code >= 300) failed++;
+  }
+  return { total, byResource, failed };
+}
+
+export const describeWrites = (w: ReturnType<typeof writesSince>, n: number) =>
+  `${(w.total / n).toFixed(2)} writes per server (${Object.entries(w.byResource)
+    .sort()
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(", ")})`;
+
+/** A running process's peak resident set (VmHWM), in MB. */
+export function peakRssMb(child: ChildProcess): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
