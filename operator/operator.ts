@@ -15,6 +15,8 @@ import {
   LeaderElector,
   specOrMetadataChanged,
   startHealthServer,
+  StringPool,
+  stripManagedFields,
   type ConnectionConfig,
   type Controller,
   type HealthServer,
@@ -88,8 +90,13 @@ export async function startOperator(config: OperatorConfig, kc: ConnectionConfig
   // child's name must be seen (and refused), not taken over. Such objects keep only their identity.
   for (const type of CHILD_TYPES) builder = builder.owns(type, { transform: slimChild });
   builder = builder.owns(ControllerRevisionType, { labelSelector: MANAGED_SELECTOR, transform: slimRevision });
+  // The fleet's McpServers repeat the same condition types, reasons and messages, owners and
+  // namespaces: one copy of each instead of one per server (identities are unique: not pooled).
+  const strings = new StringPool();
+  const unique = (key: string) => key === "uid" || key === "resourceVersion";
   const controller = builder.build((req) => reconciler!.reconcile(req), {
     name: "mcpserver",
+    transform: (obj) => strings.internTree(stripManagedFields(obj), unique),
     concurrency: config.concurrency,
     namespaces: config.namespaces,
     resyncPeriodMs: config.resyncPeriodMs,

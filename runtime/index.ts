@@ -20,4 +20,5 @@ export * from "./log.js";
 export * from "./backoff.js";
 export * from "./rate-limiter.js";
 export * from "./subset.js";
+export * from "./string-pool.js";
 export * from "./flags.js";
