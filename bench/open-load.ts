@@ -12,7 +12,10 @@ import { encodeRequest, openSocket, ResponseReader, type LoadSample, type LoadTa
 export interface OpenLoadSample extends LoadSample {
   /** The rate asked for, in requests per second. */
   rate: number;
-  /** How late the generator itself sent each request after its scheduled time (its timers' slack), in ms. */
+  /**
+   * How late each request left after its scheduled time, in ms: the generator's own timer slack,
+   * plus the wait for the previous answer on its connection when the server is behind.
+   */
   sendDelaysMs: number[];
 }
 

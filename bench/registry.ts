@@ -219,7 +219,7 @@ async function main(): Promise<void> {
     for (const [t] of openTargets) {
       const m = o[t.name]!;
       const lag = open.get(t.name)!.flatMap((s) => s.sendDelaysMs).sort((a, b) => a - b);
-      progress(`${t.name} (open loop): ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} / p90 ${m.p90.toFixed(2)} / p99 ${m.p99.toFixed(2)} / max ${m.max.toFixed(1)} ms, ${m.requests} requests, ${m.errors} errors; the generator's own send delay p99 ${(lag[Math.floor(lag.length * 0.99)] ?? NaN).toFixed(2)} ms`);
+      progress(`${t.name} (open loop): ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} / p90 ${m.p90.toFixed(2)} / p99 ${m.p99.toFixed(2)} / max ${m.max.toFixed(1)} ms, ${m.requests} requests, ${m.errors} errors; sent late by p99 ${(lag[Math.floor(lag.length * 0.99)] ?? NaN).toFixed(2)} ms`);
     }
 
     const errors = [...Object.values(r), ...Object.values(o)].reduce((n, m) => n + m.errors, 0);

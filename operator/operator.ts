@@ -15,8 +15,6 @@ import {
   LeaderElector,
   specOrMetadataChanged,
   startHealthServer,
-  StringPool,
-  stripManagedFields,
   type ConnectionConfig,
   type Controller,
   type HealthServer,
@@ -24,6 +22,7 @@ import {
   type Logger,
 } from "../runtime/index.js";
 import { CHILD_TYPES, slimChild } from "./children.js";
+import { cachedServerShape } from "./cached-server.js";
 import type { OperatorConfig } from "./config.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
 import { FIELD_MANAGER, MANAGED_SELECTOR } from "../mcpserver/names.js";
@@ -90,13 +89,9 @@ export async function startOperator(config: OperatorConfig, kc: ConnectionConfig
   // child's name must be seen (and refused), not taken over. Such objects keep only their identity.
   for (const type of CHILD_TYPES) builder = builder.owns(type, { transform: slimChild });
   builder = builder.owns(ControllerRevisionType, { labelSelector: MANAGED_SELECTOR, transform: slimRevision });
-  // The fleet's McpServers repeat the same condition types, reasons and messages, owners and
-  // namespaces: one copy of each instead of one per server (identities are unique: not pooled).
-  const strings = new StringPool();
-  const unique = (key: string) => key === "uid" || key === "resourceVersion";
   const controller = builder.build((req) => reconciler!.reconcile(req), {
     name: "mcpserver",
-    transform: (obj) => strings.internTree(stripManagedFields(obj), unique),
+    transform: cachedServerShape(),
     concurrency: config.concurrency,
     namespaces: config.namespaces,
     resyncPeriodMs: config.resyncPeriodMs,
