@@ -72,7 +72,7 @@ export class ResponseReader {
  * Reads go into one buffer per connection, reused: the generator allocates nothing per
  * response, so its own garbage collection adds no latency to the figures.
  */
-function openSocket(port: number, onChunk: (chunk: Buffer) => void): Promise<Socket> {
+export function openSocket(port: number, onChunk: (chunk: Buffer) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const buffer = Buffer.allocUnsafe(256 * 1024);
     const socket = connect({ host: "127.0.0.1", port, noDelay: true, onread: { buffer, callback: (n: number) => (onChunk(buffer.subarray(0, n)), true) } }, () => resolve(socket));

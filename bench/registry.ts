@@ -2,10 +2,13 @@
  * The registry under load: list (limit 100) and access check over 1,000 McpServers in the local
  * control plane, each request carrying its caller's RS256 JWT, against a bare express handler
  * returning a static body of the same size. 50 callers, each with a token of its own on its own
- * keep-alive connection; the same load generator (raw sockets, closed loop: bench/http-load.ts)
- * drives both, interleaved in one run; each server is its own process; loopback only. The
- * registry runs as shipped: it verifies each token's signature once and keeps the verified
- * token (REGISTRY_TOKEN_CACHE_SIZE); BENCH_REGISTRY_TOKEN_CACHE=0 checks every signature.
+ * keep-alive connection; each server is its own process; loopback only; runs interleaved.
+ * Throughput comes from a closed loop (bench/http-load.ts), which also gives the bare handler's
+ * maximum rate; latency from an open loop at a fixed 80% of that rate against both
+ * (bench/open-load.ts: latency from each request's scheduled time, so a server that falls
+ * behind cannot hide its queue). The registry runs as shipped: it verifies each token's
+ * signature once and keeps the verified token (REGISTRY_TOKEN_CACHE_SIZE);
+ * BENCH_REGISTRY_TOKEN_CACHE=0 checks every signature.
  *   node dist/bench/registry.js [seconds-per-round=4] [rounds=3]
  * stdout: the four figures; stderr: progress and absolute numbers.
  */
@@ -21,11 +24,15 @@ import { TestIssuer } from "../auth/test/token-issuer.js";
 import { clusterUp } from "../local/cluster/cli.js";
 import { adminKubeconfigPath } from "../local/cluster/paths.js";
 import { deleteNamespace, testNamespace } from "../local/cluster/harness.js";
-import { inParallel, kube, putServer } from "../registry-api/test/fixtures.js";
+import { inParallel, kube, putServer, setStatus } from "../registry-api/test/fixtures.js";
+import { KubeApiError, KubeConnectionError } from "../runtime/index.js";
 import { runLoad, type LoadSample, type LoadTarget as Target } from "./http-load.js";
+import { runOpenLoad, type OpenLoadSample } from "./open-load.js";
 
 const SERVERS = 1000;
 const CONNECTIONS = 50;
+/** The open loop's rate, as a share of the bare handler's maximum (closed-loop) rate. */
+const OPEN_LOOP_LOAD = 0.8;
 const progress = (msg: string) => process.stderr.write(`[registry] ${msg}\n`);
 
 // ---- the bare baseline: a child process serving fixed bodies --------------------------------
@@ -104,7 +111,22 @@ async function main(): Promise<void> {
     await inParallel(
       Array.from({ length: SERVERS }, (_, i) => `server-${String(i).padStart(4, "0")}`),
       24,
-      (name) => putServer(client, ns!, name, { groups: ["ads-eng", "finance", "data-platform"], tools, title: `Server ${name}`, description: "A benchmark server" }),
+      async (name) => {
+        const shape = { groups: ["ads-eng", "finance", "data-platform"], tools, title: `Server ${name}`, description: "A benchmark server" };
+        // On a loaded machine a write may land and still fail on the client's side (a timeout):
+        // try again; a create that meets its own object leaves only the status to write.
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await putServer(client, ns!, name, shape).catch((err: unknown) => {
+              if (err instanceof KubeApiError && err.statusCode === 409 && err.method === "POST") return setStatus(client, ns!, name, shape);
+              throw err;
+            });
+            return;
+          } catch (err) {
+            if (!(err instanceof KubeConnectionError) || attempt >= 3) throw err;
+          }
+        }
+      },
     );
 
     issuer = await TestIssuer.start("https://idp.bench.example.com", "https://registry.bench.example.com");
@@ -158,6 +180,8 @@ async function main(): Promise<void> {
     const bareList: Target = { name: "bare list", port: barePort, method: "GET", path: "/list", headers: auth };
     const bareAccess: Target = { name: "bare access", port: barePort, method: "POST", path: "/access", headers: { ...auth, "content-type": "application/json" }, body: accessBody };
 
+    // Throughput: a closed loop (each connection sends its next request once the last is
+    // answered), which also gives each bare handler's maximum rate.
     const samples = new Map<string, LoadSample[]>();
     const targets = [bareList, regList, bareAccess, regAccess];
     progress("warming up");
@@ -166,18 +190,45 @@ async function main(): Promise<void> {
       for (const t of targets) {
         const s = await runLoad(t, secondsPerRound, CONNECTIONS, callers);
         samples.set(t.name, [...(samples.get(t.name) ?? []), s]);
-        progress(`round ${round}/${rounds} ${t.name}: ${(s.requests / s.seconds).toFixed(0)} req/s${s.errors ? `, ${s.errors} errors` : ""}`);
+        progress(`round ${round}/${rounds} ${t.name} (closed loop): ${(s.requests / s.seconds).toFixed(0)} req/s${s.errors ? `, ${s.errors} errors` : ""}`);
       }
     }
     const r = Object.fromEntries(targets.map((t) => [t.name, merge(samples.get(t.name)!)]));
-    for (const [name, m] of Object.entries(r)) progress(`${name}: ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(1)} / p90 ${m.p90.toFixed(1)} / p99 ${m.p99.toFixed(1)} / max ${m.max.toFixed(1)} ms, ${m.requests} requests, ${m.errors} errors`);
-    const errors = Object.values(r).reduce((n, m) => n + m.errors, 0);
+    for (const [name, m] of Object.entries(r)) progress(`${name} (closed loop): ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(1)} / p90 ${m.p90.toFixed(1)} / p99 ${m.p99.toFixed(1)} / max ${m.max.toFixed(1)} ms, ${m.requests} requests, ${m.errors} errors`);
+
+    // Latency: an open loop at a fixed rate, OPEN_LOOP_LOAD of the bare handler's maximum, the
+    // same rate for the registry and the bare handler; latency from each request's scheduled time.
+    const rates = { list: r["bare list"]!.rps * OPEN_LOOP_LOAD, access: r["bare access"]!.rps * OPEN_LOOP_LOAD };
+    const openTargets: Array<[Target, number]> = [
+      [bareList, rates.list],
+      [regList, rates.list],
+      [bareAccess, rates.access],
+      [regAccess, rates.access],
+    ];
+    progress(`open loop at ${(OPEN_LOOP_LOAD * 100).toFixed(0)}% of the bare maxima: list ${rates.list.toFixed(0)} req/s, access ${rates.access.toFixed(0)} req/s, over ${CONNECTIONS} connections`);
+    const open = new Map<string, OpenLoadSample[]>();
+    for (let round = 1; round <= rounds; round++) {
+      for (const [t, rate] of openTargets) {
+        const s = await runOpenLoad(t, secondsPerRound, rate, CONNECTIONS, callers);
+        open.set(t.name, [...(open.get(t.name) ?? []), s]);
+        const m = merge([s]);
+        progress(`round ${round}/${rounds} ${t.name} (open loop, ${rate.toFixed(0)} req/s): ${m.rps.toFixed(0)} req/s answered, p99 ${m.p99.toFixed(2)} ms${s.errors ? `, ${s.errors} errors` : ""}`);
+      }
+    }
+    const o = Object.fromEntries(openTargets.map(([t]) => [t.name, merge(open.get(t.name)!)]));
+    for (const [t] of openTargets) {
+      const m = o[t.name]!;
+      const lag = open.get(t.name)!.flatMap((s) => s.sendDelaysMs).sort((a, b) => a - b);
+      progress(`${t.name} (open loop): ${m.rps.toFixed(0)} req/s, p50 ${m.p50.toFixed(2)} / p90 ${m.p90.toFixed(2)} / p99 ${m.p99.toFixed(2)} / max ${m.max.toFixed(1)} ms, ${m.requests} requests, ${m.errors} errors; sent late by p99 ${(lag[Math.floor(lag.length * 0.99)] ?? NaN).toFixed(2)} ms`);
+    }
+
+    const errors = [...Object.values(r), ...Object.values(o)].reduce((n, m) => n + m.errors, 0);
     if (errors > 0) throw new Error(`${errors} requests failed: the figures would not be comparable`);
     const out = (line: string) => process.stdout.write(`${line}\n`);
-    out(`bench registry-list-throughput: ${(r["registry list"]!.rps / r["bare list"]!.rps).toFixed(2)}x (target >= 0.5x)`);
-    out(`bench registry-list-p99: ${r["registry list"]!.p99.toFixed(1)} ms (target <= 20 ms)`);
-    out(`bench registry-access-check-throughput: ${(r["registry access"]!.rps / r["bare access"]!.rps).toFixed(2)}x (target >= 0.5x)`);
-    out(`bench registry-access-check-p99: ${r["registry access"]!.p99.toFixed(1)} ms (target <= 20 ms)`);
+    out(`bench registry-list-throughput: ${(r["registry list"]!.rps / r["bare list"]!.rps).toFixed(2)}x (target >= 1.0x)`);
+    out(`bench registry-list-p99-ratio: ${(o["registry list"]!.p99 / o["bare list"]!.p99).toFixed(2)}x (target <= 1.5x)`);
+    out(`bench registry-access-check-throughput: ${(r["registry access"]!.rps / r["bare access"]!.rps).toFixed(2)}x (target >= 0.6x)`);
+    out(`bench registry-access-p99-ratio: ${(o["registry access"]!.p99 / o["bare access"]!.p99).toFixed(2)}x (target <= 1.5x)`);
   } finally {
     for (const c of children) c.kill("SIGTERM");
     await issuer?.stop();

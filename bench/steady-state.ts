@@ -67,7 +67,7 @@ async function measure(ns: string, n: number): Promise<void> {
     const audited = auditSince(offset).filter((e) => e.userAgent.startsWith(userAgent)).length;
     progress(`${n}: resync reconciled ${(await metric(op, "toolfleet_reconcile_total")) - reconciles0} keys; writes by the operator's count ${writes}, in the audit log ${audited}`);
     out(`idle-resync-writes-${n}: ${Math.max(writes, audited)} (target 0)`);
-    out(`operator-rss-${n}: ${peakRssMb(op.child.pid!)} MB (target <= 250 MB)`);
+    out(`operator-rss-${n}: ${peakRssMb(op.child.pid!)} MB (target <= 150 MB)`);
   } finally {
     op.child.kill("SIGTERM");
     await op.exited;

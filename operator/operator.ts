@@ -21,6 +21,7 @@ import {
 } from "../runtime/index.js";
 import { createLogger, type Logger } from "../common/log.js";
 import { CHILD_TYPES, slimChild } from "./children.js";
+import { cachedServerShape } from "./cached-server.js";
 import type { OperatorConfig } from "./config.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
 import { FIELD_MANAGER, MANAGED_SELECTOR } from "../mcpserver/names.js";
@@ -89,6 +90,7 @@ export async function startOperator(config: OperatorConfig, kc: ConnectionConfig
   builder = builder.owns(ControllerRevisionType, { labelSelector: MANAGED_SELECTOR, transform: slimRevision });
   const controller = builder.build((req) => reconciler!.reconcile(req), {
     name: "mcpserver",
+    transform: cachedServerShape(),
     concurrency: config.concurrency,
     namespaces: config.namespaces,
     resyncPeriodMs: config.resyncPeriodMs,

@@ -57,6 +57,8 @@ export interface ControllerOptions {
   backoff?: { initialMs: number; maxMs: number };
   metrics?: ControllerMetrics;
   log?: Logger;
+  /** Shapes each primary object before it is cached (default: drop managedFields). */
+  transform?: (obj: KubeObject) => KubeObject;
 }
 
 interface Watch {
@@ -141,6 +143,7 @@ export class Controller<T extends KubeObject> {
       log: this.log,
       onRestart: (reason: string) => this.metrics.watchRestarts.inc({ resource: primaryType.plural, reason }),
       resyncPeriodMs: options.resyncPeriodMs ?? 10 * 60_000,
+      ...(options.transform ? { transform: options.transform as unknown as (obj: T) => T } : {}),
     });
     this.primary.onChange((change, obj, old) => {
       if (change === "updated" && old && !this.predicate(obj, old)) return;

@@ -19,4 +19,5 @@ export * from "./health-server.js";
 export * from "./backoff.js";
 export * from "./rate-limiter.js";
 export * from "./subset.js";
+export * from "./string-pool.js";
 export * from "./flags.js";

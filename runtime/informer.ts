@@ -46,10 +46,15 @@ export interface InformerOptions<T extends KubeObject> {
   onRestart?: (reason: string) => void;
 }
 
-/** Removes what no controller reads and what costs the most memory. */
+/**
+ * Removes what no controller reads and what costs the most memory. A copy of the metadata
+ * without the field, not `delete`: an object that loses a property that way turns into a
+ * slower and larger dictionary.
+ */
 export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  if (obj.metadata.managedFields) delete obj.metadata.managedFields;
-  return obj;
+  if (!obj.metadata.managedFields) return obj;
+  const { managedFields: _, ...metadata } = obj.metadata;
+  return { ...obj, metadata };
 }
 
 export class Informer<T extends KubeObject> implements ObjectCache<T> {
@@ -208,10 +213,9 @@ export class Informer<T extends KubeObject> implements ObjectCache<T> {
   }
 
   private async relist(namespace: string | undefined): Promise<string> {
-    const { items, resourceVersion } = await this.client.list<T>(this.type, { namespace, labelSelector: this.options.labelSelector });
+    const { items, resourceVersion } = await this.client.list<T>(this.type, { namespace, labelSelector: this.options.labelSelector, shape: (raw) => this.shape(raw) });
     const seen = new Set<ObjectKey>();
-    for (const raw of items) {
-      const obj = this.shape(raw);
+    for (const obj of items) {
       const key = objectKey(obj);
       seen.add(key);
       const old = this.store.get(key);

@@ -70,6 +70,14 @@ export interface ListOptions {
   limit?: number;
 }
 
+export interface ShapedListOptions<T> extends ListOptions {
+  /**
+   * Shapes each item as its page arrives, so that only one page of whole objects is ever held
+   * (a cache that keeps a slim copy of 5,000 objects need not hold 5,000 whole ones first).
+   */
+  shape?: (item: T) => T;
+}
+
 export interface ObjectList<T> {
   items: T[];
   resourceVersion: string;
@@ -153,7 +161,8 @@ export class KubeClient {
     }
   }
 
-  async list<T extends KubeObject>(type: ResourceType, options: ListOptions = {}): Promise<ObjectList<T>> {
+  async list<T extends KubeObject>(type: ResourceType, options: ShapedListOptions<T> = {}): Promise<ObjectList<T>> {
+    const shape = options.shape ?? ((item: T) => item);
     const items: T[] = [];
     let cont: string | undefined;
     let resourceVersion = "";
@@ -165,7 +174,7 @@ export class KubeClient {
         continue: cont,
       })) as { items: T[]; metadata: { resourceVersion: string; continue?: string } };
       // Lists omit apiVersion/kind on items; put them back so cached objects are whole.
-      for (const item of page.items) items.push({ apiVersion: apiVersionOf(type), kind: type.kind, ...item });
+      for (const item of page.items) items.push(shape({ apiVersion: apiVersionOf(type), kind: type.kind, ...item }));
       resourceVersion = page.metadata.resourceVersion;
       cont = page.metadata.continue || undefined;
     } while (cont);
@@ -270,11 +279,14 @@ export class KubeClient {
             },
           },
           (res) => {
-            const chunks: Buffer[] = [];
-            res.on("data", (c: Buffer) => chunks.push(c));
+            // Decoded chunk by chunk into one string, in the JavaScript heap: a list page of a few
+            // MB joined in one Buffer first would leave the process's allocator holding that much
+            // after it is freed.
+            let text = "";
+            res.setEncoding("utf8");
+            res.on("data", (c: string) => (text += c));
             res.on("error", (e) => reject(new KubeConnectionError(method, path, e)));
             res.on("end", () => {
-              const text = Buffer.concat(chunks).toString("utf8");
               const status = res.statusCode ?? 0;
               let parsed: unknown;
               try {
