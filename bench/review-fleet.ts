@@ -5,10 +5,6 @@
  * of its own audience); the operator as its own process, allowed plain http on loopback; the
  * registry in-process; and a consumer polling the registry's list. Prints nothing on stdout.
  */
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { McpServer as SdkServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { SYSTEM_NAMESPACE, type McpServerSpecInput } from "../crds/index.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
 import { KubeClient, type KubeObject } from "../runtime/index.js";
@@ -17,6 +13,7 @@ import { deleteNamespace, kubectl, testNamespace, userConfig } from "../local/cl
 import { call, startTestRegistry, type ListBody, type TestRegistry } from "../registry-api/test/fixtures.js";
 import { inParallel } from "../test/operator/fleet.js";
 import { adminClient, grantRoles, metricValue, releaseMcpServers, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
+import { startRemoteMcpServer, type RemoteMcpServer } from "../test/remote-mcp-server.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -24,30 +21,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const TOOL_DESCRIPTIONS = { lookup_order: "Look up an order", refund_order: "Refund an order" } as const;
 const CONSUMER_GROUP = "fleet-consumers";
 
-/** A stateless MCP server answering on any path with the same two tools and their hints. */
-function startToolServer(): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    if (!(req.headers.authorization ?? "").startsWith("Bearer ")) {
-      res.writeHead(401, { "WWW-Authenticate": "Bearer" }).end();
-      return;
-    }
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      const sdk = new SdkServer({ name: "orders-mcp", version: "1.0.0" });
-      for (const [name, description] of Object.entries(TOOL_DESCRIPTIONS)) {
-        sdk.registerTool(name, { description, annotations: { readOnlyHint: name === "lookup_order" } }, async () => ({ content: [{ type: "text", text: "ok" }] }));
-      }
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      res.on("close", () => void transport.close());
-      void sdk
-        .connect(transport)
-        .then(() => transport.handleRequest(req, res, body ? JSON.parse(body) : undefined))
-        .catch(() => res.writeHead(500).end());
-    });
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
+/** The same two tools and their hints on every path. */
+const OFFERED = Object.entries(TOOL_DESCRIPTIONS).map(([name, description]) => ({ name, description, readOnly: name === "lookup_order" }));
 
 /**
  * Version 1 declares the tools without descriptions (verification then compares names and
@@ -85,18 +60,14 @@ export interface ReviewPlane {
 export async function startReviewPlane(prefix: string, progress: (msg: string) => void): Promise<ReviewPlane> {
   await clusterUp();
   const ns = await testNamespace(prefix);
-  let mcp: http.Server | undefined;
+  let mcp: RemoteMcpServer | undefined;
   let registry: TestRegistry | undefined;
   let operator: OperatorProcess | undefined;
   const stop = async () => {
     operator?.child.kill("SIGTERM");
     await operator?.exited;
     await registry?.stop();
-    if (mcp?.listening) {
-      const closed = new Promise((r) => mcp!.close(r));
-      mcp.closeAllConnections();
-      await closed;
-    }
+    await mcp?.close();
     await releaseMcpServers(ns);
     progress("removing the namespace, so that whatever runs next has a quiet control plane");
     await deleteNamespace(ns, { wait: true });
@@ -105,8 +76,8 @@ export async function startReviewPlane(prefix: string, progress: (msg: string) =
     await grantRoles(ns);
     // The operator's identity: verification tokens are minted for this service account.
     await kubectl(["create", "serviceaccount", "toolfleet-operator", "-n", SYSTEM_NAMESPACE], { allowFailure: true });
-    mcp = await startToolServer();
-    const base = `http://127.0.0.1:${(mcp.address() as AddressInfo).port}`;
+    mcp = await startRemoteMcpServer({ tools: () => OFFERED });
+    const base = mcp.base;
     registry = await startTestRegistry(ns);
     const token = await registry.issuer.userToken("ana", [CONSUMER_GROUP]);
     // The MCP server listens on 127.0.0.1 over plain http: allowed by the flag, as in development.

@@ -12,16 +12,12 @@
  * namespace, and its reviewers are in the default groups too, so the difference between
  * "may approve" and "may not" is the release's groups alone.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, expect } from "@jest/globals";
 import { AuthorizationV1Api, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
-import { McpServer as SdkServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { DEFAULT_REVIEWER_GROUPS, SYSTEM_NAMESPACE } from "../crds/index.js";
 import { SERVER_PODS_WRITERS_CONFIGMAP } from "../crds/server-pods-policy.js";
 import { McpServerType } from "../mcpserver/type.js";
@@ -30,6 +26,8 @@ import { KubeClient } from "../runtime/index.js";
 import { adminConfig, cluster, clusterTls, deleteNamespace, kubectl, testNamespace, userConfig } from "../local/cluster/harness.js";
 import { adminKubeconfigPath, stateDir } from "../local/cluster/paths.js";
 import { adminClient, conditionOf, getServer, grantRoles, operatorConfig, releaseMcpServers, testLogger, waitFor } from "../test/operator/harness.js";
+import { journey } from "../test/journey-steps.js";
+import { startRemoteMcpServer, type RemoteMcpServer } from "../test/remote-mcp-server.js";
 import { chartPath, helm, helmOk } from "./helm.js";
 
 const DIGEST = `sha256:${"cd".repeat(32)}`;
@@ -44,7 +42,7 @@ let otherNs = "";
 let manifest = "";
 let operatorKc: KubeConfig;
 let op: RunningOperator | undefined;
-let mcp: http.Server | undefined;
+let mcp: RemoteMcpServer | undefined;
 const bearerSubjects: string[] = [];
 
 /** A reviewer of the security area: in the project-wide group (RBAC, the shared gate) and in `releaseGroup`. */
@@ -70,32 +68,6 @@ async function pendingHash(name: string): Promise<string> {
     return got?.status?.specHash ? got : undefined;
   });
   return s.status!.specHash!;
-}
-
-/** A stateless MCP server offering two tools to any caller with a bearer token (whose subject it records). */
-function startMcpServer(): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    const auth = req.headers.authorization ?? "";
-    if (!auth.startsWith("Bearer ")) return void res.writeHead(401, { "WWW-Authenticate": "Bearer" }).end();
-    const payload = JSON.parse(Buffer.from(auth.slice(7).split(".")[1] ?? "", "base64url").toString("utf8") || "{}") as { sub?: string };
-    bearerSubjects.push(payload.sub ?? "");
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      const sdk = new SdkServer({ name: "orders-mcp", version: "1.0.0" });
-      // The hints say what the McpServer declares (lookup_order readOnly), as verification checks.
-      for (const name of ["lookup_order", "refund_order"]) {
-        sdk.registerTool(name, { description: name, annotations: { readOnlyHint: name === "lookup_order" } }, async () => ({ content: [{ type: "text", text: "ok" }] }));
-      }
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      res.on("close", () => void transport.close());
-      void sdk
-        .connect(transport)
-        .then(() => transport.handleRequest(req, res, body ? JSON.parse(body) : undefined))
-        .catch(() => res.writeHead(500).end());
-    });
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
 function valuesFile(securityGroup: string): string {
@@ -158,20 +130,25 @@ beforeAll(async () => {
   serverNs = await testNamespace("tf-chart-srv");
   otherNs = await testNamespace("tf-chart-other");
   await grantRoles(serverNs);
-  mcp = await startMcpServer();
+  // Two tools for any caller with a bearer token (whose subject it records); the hints say what
+  // the McpServer declares (lookup_order readOnly), as verification checks.
+  mcp = await startRemoteMcpServer({
+    seen: (request) => void bearerSubjects.push(request.claims.sub ?? ""),
+    tools: () => [{ name: "lookup_order", readOnly: true }, { name: "refund_order" }],
+  });
 }, 120_000);
 
 afterAll(async () => {
   await op?.stop();
   if (serverNs) await releaseMcpServers(serverNs);
   await helm(["uninstall", release, "-n", releaseNs, "--ignore-not-found"], kube);
-  if (mcp?.listening) await new Promise((r) => mcp!.close(r));
+  await mcp?.close();
   for (const ns of [serverNs, otherNs, releaseNs]) if (ns) await deleteNamespace(ns);
   if (releaseNs) await trustInProjectPolicy(`system:serviceaccount:${releaseNs}:${operatorName}`, false);
 });
 
-describe("helm install of charts/toolfleet", () => {
-  it("is accepted whole by the API server", async () => {
+journey("the chart's life: helm install, the operator at work as its ServiceAccount, helm upgrade, helm uninstall", (step) => {
+  step("helm install is accepted whole by the API server", async () => {
     await helmOk(["install", release, chartPath(), "-n", releaseNs, "-f", valuesFile("team-a:security")], kube);
     manifest = await helmOk(["get", "manifest", release, "-n", releaseNs], kube);
     const objects = parseAllDocuments(manifest).map((d) => d.toJS() as { kind: string } | null).filter((d) => d !== null);
@@ -182,7 +159,7 @@ describe("helm install of charts/toolfleet", () => {
     expect((JSON.parse(status) as { info: { status: string } }).info.status).toBe("deployed");
   }, 120_000);
 
-  it("gives the operator's ServiceAccount what it manages and nothing else (SelfSubjectAccessReview as it)", async () => {
+  step("helm install gives the operator's ServiceAccount what it manages and nothing else (SelfSubjectAccessReview as it)", async () => {
     operatorKc = await operatorIdentity();
     const allowed = [
       { verb: "create", group: "apps", resource: "deployments", namespace: serverNs },
@@ -216,8 +193,8 @@ describe("helm install of charts/toolfleet", () => {
     for (const r of refused) expect({ ...r, allowed: await can(operatorKc, r) }).toEqual({ ...r, allowed: false });
   });
 
-  it("is enough for the operator, run as that identity, to take servers through review, deployment, verification and publication", async () => {
-    const url = `http://127.0.0.1:${(mcp!.address() as AddressInfo).port}/mcp`;
+  step("helm install is enough for the operator, run as that identity, to take servers through review, deployment, verification and publication", async () => {
+    const url = mcp!.url();
     op = await startOperator(
       operatorConfig(serverNs, [
         `--leader-election-namespace=${releaseNs}`,
@@ -268,10 +245,8 @@ describe("helm install of charts/toolfleet", () => {
     expect(stdout).toMatch(/networkpolicy\.networking\.k8s\.io\/catalog/);
     expect(stdout).toMatch(/service\/catalog/);
   }, 150_000);
-});
 
-describe("helm upgrade with other reviewer groups", () => {
-  it("lets the new group approve and refuses the old one", async () => {
+  step("helm upgrade with other reviewer groups lets the new group approve and refuses the old one", async () => {
     await adminClient().create(McpServerType, {
       apiVersion: "toolfleet.dev/v1alpha1",
       kind: "McpServer",
@@ -291,10 +266,8 @@ describe("helm upgrade with other reviewer groups", () => {
     expect(reviews?.security?.reviewer).toBe("bo");
     await expect(writeReview(ana, "gated", hash)).rejects.toThrow(/spec\.review\.security: only the area's reviewer group/);
   }, 90_000);
-});
 
-describe("helm uninstall", () => {
-  it("leaves nothing of the release behind but the CRD", async () => {
+  step("helm uninstall leaves nothing of the release behind but the CRD", async () => {
     await op?.stop();
     op = undefined;
     await releaseMcpServers(serverNs);

@@ -9,21 +9,15 @@ import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { kubernetesJwksFetch } from "../index.js";
 import { cluster, clusterTls, deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
 import type { KubeClient } from "../../runtime/index.js";
-import { AUDIENCE, call, kube, putServer, startTestRegistry, within, type TestRegistry } from "../../registry-api/test/fixtures.js";
+import { AUDIENCE, call, kube, putServer, startTestRegistry, type TestRegistry } from "../../registry-api/test/fixtures.js";
 import { RESOURCE, basePolicy, initialize, startHarness, type Harness } from "../../servers/kit/test/fixture.js";
+import { waitFor } from "../../local/wait-for.js";
 
 const REFUSED_WITHIN_MS = 60_000;
 jest.setTimeout(3 * REFUSED_WITHIN_MS);
 
 /** Asks again every half second (each ask may open a session in the kit) until `status` is 401. */
-async function refusedWithin(ms: number, status: () => Promise<number>): Promise<void> {
-  const start = Date.now();
-  for (;;) {
-    if ((await status()) === 401) return;
-    if (Date.now() - start > ms) throw new Error(`still accepted after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const refusedWithin = (ms: number, status: () => Promise<number>) => waitFor("the token to be refused (401)", async () => (await status()) === 401, ms, 500);
 
 let ns: string;
 let client: KubeClient;
@@ -73,7 +67,7 @@ beforeAll(async () => {
     },
     policy,
   );
-  await within(10_000, async () => registry.registry.catalog.entries().length === 1);
+  await waitFor("every server in the registry's catalog", async () => registry.registry.catalog.entries().length === 1, 10_000, 25);
 }, 120_000);
 afterAll(async () => {
   await kit?.stop();

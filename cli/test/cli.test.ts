@@ -19,7 +19,8 @@ import { adminConfig } from "../../local/cluster/harness.js";
 import { loadRegistryConfig } from "../../registry-api/config.js";
 import { startRegistry, type RunningRegistry } from "../../registry-api/registry.js";
 import { REGISTRY_AUDIENCE, UI_CLIENT_ID } from "../../registry-api/demo-identity.js";
-import { kube, putServer, within } from "../../registry-api/test/fixtures.js";
+import { kube, putServer } from "../../registry-api/test/fixtures.js";
+import { waitFor } from "../../local/wait-for.js";
 import { COMMANDS } from "../commands.js";
 import { EXIT } from "../errors.js";
 import { readSession, writeSession } from "../settings.js";
@@ -77,7 +78,7 @@ beforeAll(async () => {
     REGISTRY_UI_CLIENT_ID: UI_CLIENT_ID,
   });
   registry = await startRegistry(config, adminConfig());
-  await within(10_000, async () => registry.catalog.entries().length === 3);
+  await waitFor("every server in the registry's catalog", async () => registry.catalog.entries().length === 3, 10_000, 25);
 }, 300_000);
 
 afterAll(async () => {

@@ -18,7 +18,8 @@ import { adminConfig } from "../../local/cluster/harness.js";
 import { ensureDemoIdentity, type DemoIdentity } from "./demo-tokens.js";
 import { loadRegistryConfig } from "../config.js";
 import { startRegistry, type RunningRegistry } from "../registry.js";
-import { kube, setStatus, within } from "./fixtures.js";
+import { kube, setStatus } from "./fixtures.js";
+import { waitFor } from "../../local/wait-for.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(repoRoot(), "test-artifacts", "registry-ui");
@@ -63,7 +64,7 @@ beforeAll(async () => {
     REGISTRY_DEMO_TOKENS_DIR: demo.tokensDir,
   });
   registry = await startRegistry(config, adminConfig());
-  await within(10_000, async () => registry.catalog.entries().length === 3);
+  await waitFor("every server in the registry's catalog", async () => registry.catalog.entries().length === 3, 10_000, 25);
   // playwright gives every launch a fresh, temporary user-data-dir of its own.
   browser = await chromium.launch({
     executablePath: CHROMIUM,

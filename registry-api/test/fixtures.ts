@@ -139,16 +139,6 @@ export async function call<T = unknown>(base: string, path: string, token?: stri
   return { status: res.status, body: body as T, headers: res.headers };
 }
 
-/** Polls until `check` holds; returns how long it took. */
-export async function within(ms: number, check: () => Promise<boolean>): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await check()) return Date.now() - start;
-    if (Date.now() - start > ms) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 export interface ListBody {
   servers: Array<{ server: { name: string; version: string; title: string; remotes: Array<{ type: string; url: string }> }; _meta: Record<string, Record<string, unknown>> }>;
   metadata: { nextCursor?: string; count: number };

@@ -9,7 +9,8 @@ import { request } from "node:http";
 import { deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
 import type { KubeClient } from "../../runtime/index.js";
 import { loadRegistryConfig } from "../config.js";
-import { PREFIX, call, kube, putServer, startTestRegistry, within, type TestRegistry } from "./fixtures.js";
+import { PREFIX, call, kube, putServer, startTestRegistry, type TestRegistry } from "./fixtures.js";
+import { waitFor } from "../../local/wait-for.js";
 
 let ns: string;
 let t: TestRegistry;
@@ -35,7 +36,7 @@ beforeAll(async () => {
   tokens.ana = await t.issuer.userToken("ana", ["ads-eng"]);
   tokens.otto = await t.issuer.userToken("otto", ["marketing"]);
   tokens.sam = await t.issuer.userToken("sam", ["toolfleet:security-reviewers"]);
-  await within(10_000, async () => t.registry.catalog.entries().length === 2);
+  await waitFor("every server in the registry's catalog", async () => t.registry.catalog.entries().length === 2, 10_000, 25);
 }, 120_000);
 afterAll(async () => {
   await t?.stop();

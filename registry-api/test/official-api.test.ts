@@ -12,7 +12,8 @@ import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import { deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
 import type { KubeClient } from "../../runtime/index.js";
-import { AUDIENCE, PREFIX, call, inParallel, kube, putServer, startTestRegistry, within, type Answer, type TestRegistry } from "./fixtures.js";
+import { AUDIENCE, PREFIX, call, inParallel, kube, putServer, startTestRegistry, type Answer, type TestRegistry } from "./fixtures.js";
+import { waitFor } from "../../local/wait-for.js";
 
 // ajv-formats is CommonJS: its plugin is the module itself. strictRequired is off because the
 // document's PositionalArgument requires valueHint or value in an anyOf, as JSON Schema allows.
@@ -62,7 +63,7 @@ beforeAll(async () => {
   callers.reviewer = await t.issuer.userToken("sam", ["toolfleet:security-reviewers"]);
   callers.admin = await t.issuer.userToken("root", ["toolfleet:admins"]);
   callers.outsider = await t.issuer.userToken("otto", ["marketing"]);
-  await within(10_000, async () => t.registry.catalog.entries().length === 3 + many.length);
+  await waitFor("every server in the registry's catalog", async () => t.registry.catalog.entries().length === 3 + many.length, 10_000, 25);
 }, 120_000);
 afterAll(async () => {
   await t?.stop();

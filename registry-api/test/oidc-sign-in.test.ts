@@ -15,7 +15,8 @@ import { startKeycloak, type KeycloakBackend } from "../../local/backends/harnes
 import { loadRegistryConfig } from "../config.js";
 import { REGISTRY_AUDIENCE, UI_CLIENT_ID } from "../demo-identity.js";
 import { startRegistry, type RunningRegistry } from "../registry.js";
-import { call, kube, putServer, within } from "./fixtures.js";
+import { call, kube, putServer } from "./fixtures.js";
+import { waitFor } from "../../local/wait-for.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(repoRoot(), "test-artifacts", "registry-ui-sign-in");
@@ -57,7 +58,7 @@ beforeAll(async () => {
     REGISTRY_UI_CLIENT_ID: UI_CLIENT_ID,
   });
   registry = await startRegistry(config, adminConfig());
-  await within(10_000, async () => registry.catalog.entries().length === 2);
+  await waitFor("every server in the registry's catalog", async () => registry.catalog.entries().length === 2, 10_000, 25);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],

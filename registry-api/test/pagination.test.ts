@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
 import type { KubeClient } from "../../runtime/index.js";
-import { PREFIX, call, deleteServer, inParallel, kube, putServer, setStatus, startTestRegistry, within, type ListBody, type TestRegistry } from "./fixtures.js";
+import { PREFIX, call, deleteServer, inParallel, kube, putServer, setStatus, startTestRegistry, type ListBody, type TestRegistry } from "./fixtures.js";
+import { waitFor } from "../../local/wait-for.js";
 
 const N = 1000;
 let ns: string;
@@ -37,7 +38,7 @@ beforeAll(async () => {
   await inParallel(names, 24, (name) => putServer(client, ns, name, { groups: ["ads-eng"] }));
   t = await startTestRegistry(ns);
   reviewer = await t.issuer.userToken("sam", ["toolfleet:security-reviewers"]);
-  await within(20_000, async () => t.registry.catalog.entries().length === N);
+  await waitFor("every server in the registry's catalog", async () => t.registry.catalog.entries().length === N, 20_000, 25);
 }, 300_000);
 afterAll(async () => {
   await t?.stop();
@@ -72,11 +73,18 @@ describe("pagination over 1,000 servers", () => {
         added.add(extra);
         changes.push(putServer(client, ns, extra, { groups: ["ads-eng"] }));
       }
-      for (const k of [1, 20, 45]) changes.push(setStatus(client, ns, nameOf(Math.min(N - 1, page * 50 + k)), { published: page % 2 === 0 }));
+      const republished = [1, 20, 45].map((k) => nameOf(Math.min(N - 1, page * 50 + k)));
+      for (const name of republished) changes.push(setStatus(client, ns, name, { published: page % 2 === 0 }));
       round++;
       await Promise.all(changes);
-      // Let the watch deliver, so the next page is cut from the changed catalog.
-      await new Promise((r) => setTimeout(r, 100));
+      // The next page is cut from the changed catalog: wait until the watch has delivered every change.
+      const entry = (name: string) => t.registry.catalog.get(registryNameOf(name));
+      await waitFor(
+        "the registry's catalog to show this round's changes",
+        () => [...added].every((n) => entry(n)) && [...removed].every((n) => !entry(n)) && republished.every((n) => entry(n)?.status.registry?.published === (page % 2 === 0)),
+        10_000,
+        25,
+      );
     });
     expect(new Set(seen).size).toBe(seen.length); // never twice
     const steady = Array.from({ length: N }, (_, i) => nameOf(i)).filter((n) => !removed.has(n));
@@ -95,7 +103,7 @@ describe("pagination over 1,000 servers", () => {
     await putServer(client, ns, "m-new", { groups: ["ads-eng"] });
     const expected = [...changed, "m-new"].map(registryNameOf).sort();
     const iso = new Date(since).toISOString();
-    await within(5_000, async () => (await pageAll(100, `&updated_since=${iso}`)).length === expected.length);
+    await waitFor("every change since to be listed", async () => (await pageAll(100, `&updated_since=${iso}`)).length === expected.length, 5_000, 25);
     expect(await pageAll(100, `&updated_since=${iso}`)).toEqual(expected);
     expect(await pageAll(3, `&updated_since=${encodeURIComponent(iso.replace("Z", "+00:00"))}`)).toEqual(expected);
     for (const s of (await call<ListBody>(t.registry.url, `/v0.1/servers?limit=100&updated_since=${iso}`, reviewer)).body.servers) {

@@ -44,8 +44,9 @@ describe("WorkQueue", () => {
     q.addAfter("a", 20);
     q.addAfter("a", 5_000);
     expect(q.delayedCount()).toBe(1);
-    await new Promise((r) => setTimeout(r, 60));
-    expect(q.len()).toBe(1);
+    // Queued after 20 ms; had a later delay won, it would not be before 2 s.
+    await waitFor("a to be queued", () => q.len() === 1, 1_000, 5);
+    expect(q.delayedCount()).toBe(0);
     q.shutDown();
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { type TrinoBackend, freePort, startTrino } from "../../local/backends/harness.js";
 import { PrestoClient, PrestoError } from "./client.js";
 import { SqlRefusedError } from "./sql-guard.js";
+import { waitFor } from "../../local/wait-for.js";
 
 jest.setTimeout(300_000);
 
@@ -49,12 +50,10 @@ describe("PrestoClient against Trino", () => {
     expect(res.rows).toHaveLength(10);
     expect(res.truncated).toBe(true);
     // The abandoned query ends on the coordinator rather than running on.
-    let state = "";
-    for (let i = 0; i < 20; i++) {
-      state = (await client.status(res.queryId, as)).state;
-      if (state === "FAILED" || state === "FINISHED") break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const state = await waitFor("the abandoned query to end", async () => {
+      const { state } = await client.status(res.queryId, as);
+      return state === "FAILED" || state === "FINISHED" ? state : undefined;
+    }, 5_000, 250);
     expect(["FAILED", "FINISHED"]).toContain(state);
   });
 
@@ -119,19 +118,20 @@ describe("PrestoClient against Trino", () => {
       .runReadOnly(`SELECT count(*) FROM tpch.sf1000.lineitem WHERE comment <> '${marker}'`, { ...as, signal: controller.signal, timeoutMs: 600_000 })
       .catch((e: unknown) => e);
     // Find the query on the coordinator through the system tables, as an on-call engineer would.
-    let queryId: string | undefined;
-    const deadline = Date.now() + 90_000;
-    while (!queryId && Date.now() < deadline) {
-      const q = await client.query(
-        `SELECT query_id FROM system.runtime.queries WHERE state IN ('RUNNING','QUEUED','PLANNING','STARTING') AND query LIKE '%${marker}%' AND query NOT LIKE '%system.runtime%'`,
-        as,
-      );
-      queryId = q.rows[0]?.[0] as string | undefined;
-      if (!queryId) await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(queryId).toBeDefined();
-    expect(await client.cancel(queryId!, as)).toBe(true);
-    const status = await client.status(queryId!, as);
+    const queryId = await waitFor(
+      "the query on the coordinator",
+      async () => {
+        const q = await client.query(
+          `SELECT query_id FROM system.runtime.queries WHERE state IN ('RUNNING','QUEUED','PLANNING','STARTING') AND query LIKE '%${marker}%' AND query NOT LIKE '%system.runtime%'`,
+          as,
+        );
+        return q.rows[0]?.[0] as string | undefined;
+      },
+      90_000,
+      250,
+    );
+    expect(await client.cancel(queryId, as)).toBe(true);
+    const status = await client.status(queryId, as);
     expect(status.state).toBe("FAILED");
     expect(status.error?.errorName).toBe("USER_CANCELED");
     const outcome = await running;

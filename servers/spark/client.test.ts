@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { type SparkHistoryBackend, type SparkLiveBackend, freePort, sparkAppName, startSparkHistory, startSparkLive } from "../../local/backends/harness.js";
 import { SparkClient, SparkError } from "./client.js";
 import { diagnose } from "./diagnose.js";
+import { waitFor } from "../../local/wait-for.js";
 
 jest.setTimeout(600_000);
 
@@ -115,12 +116,7 @@ describe("SparkClient against a live driver", () => {
     expect(apps[0]!.attempts[0]!.completed).toBe(false);
     const ref = { appId: apps[0]!.id };
     // The driver's status store follows its listener bus, a moment behind the job itself.
-    let jobs = await c.jobs(ref);
-    for (let i = 0; i < 20 && !jobs.some((j) => j.status === "FAILED"); i++) {
-      await new Promise((r) => setTimeout(r, 500));
-      jobs = await c.jobs(ref);
-    }
-    expect(jobs.some((j) => j.status === "FAILED")).toBe(true);
+    await waitFor("a failed job in the driver's status store", async () => (await c.jobs(ref)).some((j) => j.status === "FAILED"), 10_000, 500);
     const d = diagnose(await c.diagnosisInput(ref));
     expect(d.findings[0]).toMatchObject({ kind: "failed_stage" });
     expect(d.findings.map((f) => f.kind)).toContain("skew");

@@ -4,15 +4,16 @@
  * references and Ready pods, an image change that waits for review while the approved revision
  * keeps serving, a resync that writes nothing, and a deletion that leaves nothing behind.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, expect } from "@jest/globals";
 import { stringify } from "yaml";
 import { CHILDREN } from "../../operator/children.js";
 import { FINALIZER } from "../../mcpserver/names.js";
 import type { RunningOperator } from "../../operator/operator.js";
-import { controllerOf, CoreTypes, type KubeObject } from "../../runtime/index.js";
+import { controllerOf, CoreTypes, type KubeObject, type ResourceType } from "../../runtime/index.js";
 import { McpServerType } from "../../mcpserver/type.js";
 import { deleteNamespace, kubectlAs, testNamespace } from "../../local/cluster/harness.js";
 import { inNamespace, sample } from "../api/fixtures.js";
+import { journey } from "../journey-steps.js";
 import { adminClient, auditOffset, auditSince, conditionsOf, getServer, grantRoles, review, startTestOperator, waitFor, releaseMcpServers } from "./harness.js";
 
 const owner = { user: "olga", groups: ["data-platform"] };
@@ -27,11 +28,19 @@ interface Deployment extends KubeObject {
 }
 const deployment = () => adminClient().get<Deployment>(CoreTypes.Deployment, ns, name);
 
-/** Waits until the operator has nothing queued or running, then a little longer. */
+/**
+ * Waits until the operator has seen its own last writes come back (its caches hold the server's
+ * and every child's current resourceVersion) and has nothing queued or running.
+ */
 async function settled(): Promise<void> {
-  await waitFor("an idle work queue", async () => op.controller.queue.len() === 0 && op.controller.queue.inFlight() === 0, 30_000);
-  await new Promise((r) => setTimeout(r, 1500));
-  await waitFor("an idle work queue", async () => op.controller.queue.len() === 0 && op.controller.queue.inFlight() === 0, 30_000);
+  const current = async (type: ResourceType, objectName: string) =>
+    op.controller.cache(type).get(ns, objectName)?.metadata.resourceVersion === (await adminClient().get(type, ns, objectName))?.metadata.resourceVersion;
+  await waitFor("the operator's caches up to date and its work queue idle", async () => {
+    if (op.controller.queue.len() !== 0 || op.controller.queue.inFlight() !== 0) return false;
+    if (op.controller.primary.get(ns, name)?.metadata.resourceVersion !== (await getServer(ns, name))?.metadata.resourceVersion) return false;
+    for (const kind of CHILDREN) if (!(await current(kind.type, kind.name(name)))) return false;
+    return op.controller.queue.len() === 0 && op.controller.queue.inFlight() === 0; // still, after those reads
+  });
 }
 
 beforeAll(async () => {
@@ -49,10 +58,10 @@ afterAll(async () => {
   await deleteNamespace(ns);
 });
 
-describe("the McpServer reconciler against the real control plane", () => {
+journey("an McpServer's life under the reconciler, against the real control plane", (step) => {
   let specHash = "";
 
-  it("deploys nothing of an unapproved server, keeps it unpublished, and publishes it once all three areas approve, one by one", async () => {
+  step("deploys nothing of an unapproved server, keeps it unpublished, and publishes it once all three areas approve, one by one", async () => {
     const pendingServer = await waitFor("the first status", async () => {
       const s = await getServer(ns, name);
       return s?.status?.phase === "PendingReview" && s.status.specHash ? s : undefined;
@@ -107,7 +116,7 @@ describe("the McpServer reconciler against the real control plane", () => {
     }
   }, 120_000);
 
-  it("a resync of unchanged servers writes nothing (client count, resource versions and the audit log agree)", async () => {
+  step("a resync of unchanged servers writes nothing (client count, resource versions and the audit log agree)", async () => {
     await settled();
     const versions = async () => {
       const objs = [await getServer(ns, name), ...(await Promise.all(CHILDREN.map((k) => adminClient().get(k.type, ns, k.name(name)))))];
@@ -124,7 +133,7 @@ describe("the McpServer reconciler against the real control plane", () => {
     expect(ours).toEqual([]);
   }, 60_000);
 
-  it("changing the image leaves the approved revision running and published, and says what waits for review", async () => {
+  step("changing the image leaves the approved revision running and published, and says what waits for review", async () => {
     const image = "registry.example.com/toolfleet/presto-mcp@sha256:" + "e".repeat(64);
     const patched = await kubectlAs(owner.user, owner.groups, ["patch", "mcpserver", name, "-n", ns, "--type=merge", "-p", JSON.stringify({ spec: { workload: { image } } })]);
     expect(patched.code).toBe(0);
@@ -144,13 +153,20 @@ describe("the McpServer reconciler against the real control plane", () => {
     expect(d.spec.template.spec.containers[0]!.image).not.toBe(image);
   }, 30_000);
 
-  it("records an Event for transitions", async () => {
-    const events = await adminClient().list<KubeObject & { reason: string; involvedObject: { name: string } }>(CoreTypes.Event, { namespace: ns });
-    const reasons = events.items.filter((e) => e.involvedObject.name === name).map((e) => e.reason);
-    expect(reasons).toEqual(expect.arrayContaining(["Approved", "Published", "ReviewStale", "ChangePendingReview"]));
+  step("records an Event for transitions", async () => {
+    const expected = ["Approved", "Published", "ReviewStale", "ChangePendingReview"];
+    const reasons = async () => {
+      const events = await adminClient().list<KubeObject & { reason: string; involvedObject: { name: string } }>(CoreTypes.Event, { namespace: ns });
+      return events.items.filter((e) => e.involvedObject.name === name).map((e) => e.reason);
+    };
+    // Events are recorded beside the status write, not before it: fails if one never comes.
+    await waitFor(`an Event for each of ${expected.join(", ")}`, async () => {
+      const seen = await reasons();
+      return expected.every((r) => seen.includes(r));
+    });
   });
 
-  it("deleting the McpServer removes every child (garbage collection through the owner references)", async () => {
+  step("deleting the McpServer removes every child (garbage collection through the owner references)", async () => {
     await adminClient().delete(McpServerType, ns, name);
     // Garbage collection is the controller manager's, shared with every suite running beside this one.
     await waitFor("the McpServer to be gone", async () => (await getServer(ns, name)) === undefined, 60_000);

@@ -4,56 +4,32 @@
  * tools; False and unpublished as soon as it offers one more. The operator calls with a
  * service-account token it minted for itself.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import { McpServer as SdkServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { afterAll, beforeAll, expect } from "@jest/globals";
 import { SYSTEM_NAMESPACE } from "../../crds/index.js";
 import { McpServerType } from "../../mcpserver/type.js";
 import type { RunningOperator } from "../../operator/operator.js";
 import { deleteNamespace, kubectl, testNamespace } from "../../local/cluster/harness.js";
+import { journey } from "../journey-steps.js";
+import { startRemoteMcpServer, type RemoteMcpServer } from "../remote-mcp-server.js";
 import { adminClient, conditionsOf, getServer, grantRoles, review, startTestOperator, waitFor, releaseMcpServers } from "./harness.js";
 
 const DECLARED = ["lookup_order", "refund_order"];
 let offered = [...DECLARED];
 const bearerSubjects: string[] = [];
-let mcp: http.Server;
+let mcp: RemoteMcpServer;
 let url: string;
 let ns: string;
 let op: RunningOperator;
 
-/** A stateless MCP server that offers whatever `offered` holds at the time of the request. */
-function startMcpServer(): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    const auth = req.headers.authorization ?? "";
-    const token = auth.startsWith("Bearer ") ? auth.slice(7) : "";
-    if (!token) {
-      res.writeHead(401, { "WWW-Authenticate": "Bearer" }).end();
-      return;
-    }
-    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8") || "{}") as { sub?: string };
-    bearerSubjects.push(payload.sub ?? "");
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      const sdk = new SdkServer({ name: "orders-mcp", version: "2.3.4" });
-      // Hints as the kit sets them: readOnlyHint for the tools declared readOnly (verification compares them).
-      for (const name of offered) sdk.registerTool(name, { description: name, annotations: { readOnlyHint: name === "lookup_order" } }, async () => ({ content: [{ type: "text", text: "ok" }] }));
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      res.on("close", () => void transport.close());
-      void sdk
-        .connect(transport)
-        .then(() => transport.handleRequest(req, res, body ? JSON.parse(body) : undefined))
-        .catch(() => res.writeHead(500).end());
-    });
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
-
 beforeAll(async () => {
-  mcp = await startMcpServer();
-  url = `http://127.0.0.1:${(mcp.address() as AddressInfo).port}/mcp`;
+  // Offers whatever `offered` holds at the time of the request, with hints as the kit sets them:
+  // readOnlyHint for the tools declared readOnly (verification compares them).
+  mcp = await startRemoteMcpServer({
+    version: "2.3.4",
+    seen: (request) => void bearerSubjects.push(request.claims.sub ?? ""),
+    tools: () => offered.map((name) => ({ name, readOnly: name === "lookup_order" })),
+  });
+  url = mcp.url();
   ns = await testNamespace("op-remote");
   await grantRoles(ns);
   // The operator's identity: tokens are minted for this service account.
@@ -79,12 +55,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await op?.stop();
   await releaseMcpServers(ns);
-  if (mcp?.listening) await new Promise((r) => mcp.close(r));
+  await mcp?.close();
   await deleteNamespace(ns);
 });
 
-describe("tool verification of a remote server", () => {
-  it("verifies the tools a real MCP server lists, and publishes it once approved", async () => {
+journey("tool verification of a remote server: verified, then an undeclared tool, then gone", (step) => {
+  step("verifies the tools a real MCP server lists, and publishes it once approved", async () => {
     const first = await waitFor("a specHash", async () => (await getServer(ns, "orders"))?.status?.specHash);
     await review(ns, "orders", "security", first);
     const s = await waitFor("Published=True", async () => {
@@ -101,7 +77,7 @@ describe("tool verification of a remote server", () => {
     expect(new Set(bearerSubjects)).toEqual(new Set([`system:serviceaccount:${SYSTEM_NAMESPACE}:toolfleet-operator`]));
   }, 60_000);
 
-  it("sets ToolsVerified=False and unpublishes when the server offers an undeclared tool", async () => {
+  step("sets ToolsVerified=False and unpublishes when the server offers an undeclared tool", async () => {
     offered = [...DECLARED, "delete_customer"];
     const s = await waitFor("ToolsVerified=False", async () => {
       const s = await getServer(ns, "orders");
@@ -114,10 +90,8 @@ describe("tool verification of a remote server", () => {
     expect(s.status!.conditions!.find((c) => c.type === "ToolsVerified")!.message).toContain("listed but not declared: delete_customer");
   }, 30_000);
 
-  it("reports an unreachable server as Unavailable and unverified, never as verified", async () => {
-    const closed = new Promise((r) => mcp.close(r));
-    mcp.closeAllConnections(); // keep-alive connections would hold close() open
-    await closed;
+  step("reports an unreachable server as Unavailable and unverified, never as verified", async () => {
+    await mcp.close();
     const s = await waitFor(
       "Available=False",
       async () => {

@@ -14,6 +14,7 @@ import { CoreTypes, type KubeObject } from "../../runtime/index.js";
 import { deleteNamespace, kubectl, kubectlAs, testNamespace } from "../../local/cluster/harness.js";
 import { call, startTestRegistry, type ListBody, type TestRegistry } from "../../registry-api/test/fixtures.js";
 import { inNamespace, sample } from "../api/fixtures.js";
+import { journey } from "../journey-steps.js";
 import { adminClient, conditionsOf, getServer, grantRoles, releaseMcpServers, REVIEWERS, review, startTestOperator, waitFor, type Area } from "./harness.js";
 
 const owner = { user: "olga", groups: ["data-platform"] };
@@ -101,11 +102,11 @@ afterAll(async () => {
   await deleteNamespace(ns);
 });
 
-describe("the journey of an approved server", () => {
+journey("the journey of an approved server: v1, a change waiting for review, v2, narrowed, rejected", (step) => {
   const name = "journey";
   let v1Image = "";
 
-  it("v1: approved, 2 ready replicas, published, recorded as revision 1", async () => {
+  step("v1: approved, 2 ready replicas, published, recorded as revision 1", async () => {
     const s = await createApproved(name);
     v1Image = (await deployment(name))!.spec.template.spec.containers[0]?.image ?? "";
     expect(s.status!.approvedRevision!.revision).toBe(1);
@@ -116,7 +117,7 @@ describe("the journey of an approved server", () => {
     mustStayListed.add(name);
   }, 90_000);
 
-  it("a new image waits for review while v1 keeps 2 ready replicas and stays published; reviewers see the diff", async () => {
+  step("a new image waits for review while v1 keeps 2 ready replicas and stays published; reviewers see the diff", async () => {
     const patched = await asOwner(["patch", "mcpserver", name, "--type=merge", "-p", JSON.stringify({ spec: { version: "1.5.0", workload: { image: IMAGE_V2 } } })]);
     expect(patched.code).toBe(0);
     const s = await waitFor("ChangePendingReview=True", async () => {
@@ -142,7 +143,7 @@ describe("the journey of an approved server", () => {
     expect(page).toContain(IMAGE_V2);
   }, 60_000);
 
-  it("once the three approve, v2 rolls out without scaling to 0 or leaving the registry, and the registry shows v2", async () => {
+  step("once the three approve, v2 rolls out without scaling to 0 or leaving the registry, and the registry shows v2", async () => {
     await approveCurrent(name);
     const s = await waitFor(
       "v2 rolled out",
@@ -158,7 +159,7 @@ describe("the journey of an approved server", () => {
     expect(gaps.filter((g) => g === name)).toEqual([]);
   }, 90_000);
 
-  it("narrowing allowedGroups applies at once, without review", async () => {
+  step("narrowing allowedGroups applies at once, without review", async () => {
     const patched = await asOwner(["patch", "mcpserver", name, "--type=merge", "-p", JSON.stringify({ spec: { access: { allowedGroups: ["data-platform", "ads-eng"] } } })]);
     expect(patched.code).toBe(0);
     const s = await waitFor("the narrowing served", async () => {
@@ -174,7 +175,7 @@ describe("the journey of an approved server", () => {
     });
   }, 60_000);
 
-  it("a reviewer's rejection unpublishes it and scales it to 0 within 2 s", async () => {
+  step("a reviewer's rejection unpublishes it and scales it to 0 within 2 s", async () => {
     mustStayListed.delete(name);
     const hash = (await getServer(ns, name))!.status!.specHash!;
     await review(ns, name, "legal", hash, "Rejected");

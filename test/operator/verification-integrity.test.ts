@@ -6,53 +6,30 @@
  * condition or Event carries a byte of what a hostile server answered.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { McpServer as SdkServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { SYSTEM_NAMESPACE } from "../../crds/index.js";
 import { McpServerType } from "../../mcpserver/type.js";
 import type { RunningOperator } from "../../operator/operator.js";
 import { CoreTypes, type KubeObject } from "../../runtime/index.js";
 import { adminConfig, deleteNamespace, kubectl, testNamespace } from "../../local/cluster/harness.js";
+import { startRemoteMcpServer, type RemoteMcpServer, type SeenRequest } from "../remote-mcp-server.js";
 import { adminClient, conditionOf, getServer, grantRoles, releaseMcpServers, review, startTestOperator, waitFor } from "./harness.js";
 
 const SECRET = "zz-body-secret";
 /** Audiences of the tokens each path received. */
 const audiences = new Map<string, Set<string>>();
-let extraParameter = false;
-let mcp: http.Server;
+/** Paths whose lookup_order has gained a parameter since review. */
+const changedDefinitions = new Set<string>();
+let mcp: RemoteMcpServer;
 let base: string;
 let ns: string;
 let op: RunningOperator;
 
-function startMcpServer(): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? "").split("?")[0]!;
-    const token = (req.headers.authorization ?? "").replace(/^Bearer /, "");
-    const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8") || "{}") as { aud?: string[] };
-    if (!audiences.has(path)) audiences.set(path, new Set());
-    for (const a of payload.aud ?? []) audiences.get(path)!.add(a);
-    if (path.startsWith("/hostile")) {
-      res.writeHead(500, { "content-type": "text/plain" }).end(`${SECRET} stack trace and internal addresses`);
-      return;
-    }
-    let body = "";
-    req.on("data", (c: Buffer) => (body += c.toString()));
-    req.on("end", () => {
-      const sdk = new SdkServer({ name: "orders-mcp", version: "1.0.0" });
-      const inputSchema: Record<string, z.ZodType> = extraParameter ? { id: z.string(), force: z.boolean() } : { id: z.string() };
-      sdk.registerTool("lookup_order", { description: "Look up an order", inputSchema, annotations: { readOnlyHint: true } }, async () => ({ content: [{ type: "text", text: "ok" }] }));
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-      res.on("close", () => void transport.close());
-      void sdk
-        .connect(transport)
-        .then(() => transport.handleRequest(req, res, body ? JSON.parse(body) : undefined))
-        .catch(() => res.writeHead(500).end());
-    });
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
+/** Records each path's token audiences; a path under /hostile answers 500 with text a condition must never carry. */
+function seen({ path, claims }: SeenRequest): { status: number; text: string } | undefined {
+  if (!audiences.has(path)) audiences.set(path, new Set());
+  for (const a of [claims.aud ?? []].flat()) audiences.get(path)!.add(a);
+  return path.startsWith("/hostile") ? { status: 500, text: `${SECRET} stack trace and internal addresses` } : undefined;
 }
 
 async function remoteServer(name: string, url: string): Promise<void> {
@@ -75,8 +52,15 @@ async function remoteServer(name: string, url: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  mcp = await startMcpServer();
-  base = `http://127.0.0.1:${(mcp.address() as AddressInfo).port}`;
+  mcp = await startRemoteMcpServer({
+    requireBearer: false,
+    seen,
+    tools: ({ path }) => {
+      const inputSchema: Record<string, z.ZodType> = changedDefinitions.has(path) ? { id: z.string(), force: z.boolean() } : { id: z.string() };
+      return [{ name: "lookup_order", description: "Look up an order", readOnly: true, inputSchema }];
+    },
+  });
+  base = mcp.base;
   ns = await testNamespace("op-verify");
   await grantRoles(ns);
   await kubectl(["create", "serviceaccount", "toolfleet-operator", "-n", SYSTEM_NAMESPACE], { allowFailure: true });
@@ -86,10 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await op?.stop();
   await releaseMcpServers(ns);
-  if (mcp?.listening) {
-    mcp.closeAllConnections();
-    await new Promise((r) => mcp.close(r));
-  }
+  await mcp?.close();
   await deleteNamespace(ns);
 });
 
@@ -103,11 +84,12 @@ describe("verification", () => {
   }, 60_000);
 
   it("pins the tool definitions and unpublishes a server whose definitions change without a new revision", async () => {
-    const pinned = await waitFor("definitions pinned", async () => (await getServer(ns, "a"))?.status?.toolDefinitions);
+    await remoteServer("pinned", `${base}/pinned/mcp`);
+    const pinned = await waitFor("definitions pinned", async () => (await getServer(ns, "pinned"))?.status?.toolDefinitions);
     expect(pinned.digest).toMatch(/^[a-f0-9]{64}$/);
-    extraParameter = true;
+    changedDefinitions.add("/pinned/mcp");
     const s = await waitFor("ToolDefinitionsChanged", async () => {
-      const s = await getServer(ns, "a");
+      const s = await getServer(ns, "pinned");
       return conditionOf(s, "ToolsVerified")?.reason === "ToolDefinitionsChanged" ? s : undefined;
     });
     expect(s.status!.registry!.published).toBe(false);

@@ -146,8 +146,9 @@ describe("shutdown", () => {
   it("lets a running call finish, then refuses new work", async () => {
     h = await startHarness();
     const ana = await connect(h, await h.idp.userToken("ana", ["ads-eng"]));
-    const running = call(ana, "slow", { ms: 400 });
-    await new Promise((r) => setTimeout(r, 100)); // the call is running
+    const startedBefore = ran["slow started"] ?? 0;
+    const running = call(ana, "slow", { ms: 1_000 });
+    await waitFor("the slow call to be running", () => (ran["slow started"] ?? 0) > startedBefore);
     const stopped = h.server.stop();
     expect(await running).toEqual({ isError: false, text: "done" });
     await stopped;

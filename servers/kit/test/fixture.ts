@@ -72,7 +72,8 @@ export const presto = createDomainServer({
       readOnly: true,
       input: z.object({ ms: z.number().int().max(5000) }),
       handler: async (args) => {
-        await new Promise((r) => setTimeout(r, args.ms));
+        count("slow started");
+        await new Promise((r) => setTimeout(r, args.ms)); // the work it stands for
         count("slow");
         return "done";
       },
