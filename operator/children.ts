@@ -144,8 +144,8 @@ function deployment(ctx: BuildContext): Omit<Obj, "metadata"> {
     // Where the other replicas reach this one: a 2025 session, or a 2026 confirmation, that
     // lands on another replica is forwarded here (servers/kit). The replicas' shared key comes
     // from the spec's env (TOOLFLEET_REPLICA_KEY from a Secret, a reviewed reference).
-    { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
-    { name: "TOOLFLEET_REPLICA_URL", value: `http://$(POD_IP):${w.port}` },
+    // The kit makes the URL from the address and PORT (an IPv6 address goes in brackets).
+    { name: "TOOLFLEET_REPLICA_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
   ];
   const container: Rec = {
     name: "server",

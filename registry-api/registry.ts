@@ -4,8 +4,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { KubeConfig } from "@kubernetes/client-node";
-import { silentLogger, type Logger } from "../runtime/index.js";
+import { silentLogger, type ConnectionConfig, type Logger } from "../runtime/index.js";
 import { createRegistryApp } from "./app.js";
 import { registryAuthenticator } from "./authenticator.js";
 import { Catalog } from "./catalog.js";
@@ -23,7 +22,7 @@ export interface RunningRegistry {
   stop(): Promise<void>;
 }
 
-export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log: Logger = silentLogger): Promise<RunningRegistry> {
+export async function startRegistry(config: RegistryConfig, kc: ConnectionConfig, log: Logger = silentLogger): Promise<RunningRegistry> {
   const authenticator = await registryAuthenticator(config, kc);
   const usage = await openUsageStore(config.usageDatabase, log);
   const cache = await watchServers(kc, { namespaces: config.namespaces, log });

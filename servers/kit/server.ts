@@ -57,6 +57,11 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
   let draining = false;
 
   const seal = new ReplicaSeal(options.replicaKey, options.replicaUrl?.replace(/\/+$/, ""));
+  if (options.replicaUrl && !options.replicaKey) {
+    logger.warn("TOOLFLEET_REPLICA_KEY is not set: with more than one replica, a 2025-11-25 session or a confirmation answered on another replica is refused (never run); set it from a Secret in spec.workload.env", {
+      replicaUrl: options.replicaUrl,
+    });
+  }
   const protocol: ProtocolDependencies = {
     serverName: definition.name,
     version: definition.version,

@@ -25,7 +25,8 @@ interface Replica {
 function startReplica(port: number, env: Record<string, string>): Replica {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ["dist/servers/kit/main.js", "dist/servers/kit/test/replica-server.js"], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", TOOLFLEET_REPLICA_URL: url },
+    // As the operator gives it: the pod's address; the kit makes its URL with PORT.
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", TOOLFLEET_REPLICA_IP: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const replica: Replica = { url, process: child, audit: [], output: [] };
@@ -63,12 +64,20 @@ let idp: TestIssuer;
 let replicas: Replica[] = [];
 let proxy: Server;
 let mcpUrl: string;
+let env: Record<string, string>;
+
+const stopReplica = (r: Replica) =>
+  new Promise<void>((resolve) => {
+    if (r.process.exitCode !== null) return resolve();
+    r.process.once("exit", () => resolve());
+    r.process.kill("SIGTERM");
+  });
 
 beforeAll(async () => {
   idp = await TestIssuer.start("https://idp.example.com", RESOURCE);
   const volume = new PolicyVolume();
   volume.write(basePolicy());
-  const env = {
+  env = {
     TOOLFLEET_POLICY_FILE: volume.path,
     TOOLFLEET_PUBLIC_URL: PUBLIC_URL,
     TOOLFLEET_OIDC_ISSUER: idp.issuer,
@@ -88,16 +97,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
   proxy?.closeAllConnections();
-  await Promise.all(
-    replicas.map(
-      (r) =>
-        new Promise<void>((resolve) => {
-          if (r.process.exitCode !== null) return resolve();
-          r.process.once("exit", () => resolve());
-          r.process.kill("SIGTERM");
-        }),
-    ),
-  );
+  await Promise.all(replicas.map(stopReplica));
   await idp?.stop();
 });
 
@@ -167,4 +167,20 @@ describe("a 2026-07-28 confirmation across replicas", () => {
     expect(res.status).toBe(404);
     expect(await res.text()).toMatch(/session not found/);
   });
+});
+
+describe("a replica without the replicas' shared key", () => {
+  it("says at start that requests answered on another replica will be refused", async () => {
+    const { TOOLFLEET_REPLICA_KEY: _key, ...withoutKey } = env;
+    const lone = startReplica(await freePort(), withoutKey);
+    try {
+      // Log lines come on either stream; a chunk may hold several.
+      const line = () => lone.output.flatMap((chunk) => chunk.split("\n")).find((l) => l.includes("TOOLFLEET_REPLICA_KEY is not set"));
+      await eventually(async () => line() !== undefined, 30_000);
+      const warning = JSON.parse(line()!) as { level: string; replicaUrl: string };
+      expect(warning).toMatchObject({ level: "warn", replicaUrl: lone.url });
+    } finally {
+      await stopReplica(lone);
+    }
+  }, 40_000);
 });
