@@ -217,10 +217,21 @@ export async function runningNode(cluster?: ClusterState): Promise<NodeState | u
   return (await nodeReady()) ? state : undefined;
 }
 
+/** The running control plane; one whose processes run but that is slow to answer (a busy machine) is given 90 s. */
+async function answeringCluster(): Promise<ClusterState | undefined> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const running = await runningCluster();
+    const state = readState();
+    if (running || !state || !Object.values(state.pids).some((pid) => alive(pid)) || Date.now() > deadline) return running;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 /** Starts the real node (or finds it running); needs the control plane up. */
 export async function startRealNode(): Promise<NodeState> {
   return withLock(lockPath(), async () => {
-    const cluster = await runningCluster();
+    const cluster = await answeringCluster();
     if (!cluster) throw new Error("the local control plane is not running: start it first (make cluster)");
     const running = await runningNode(cluster);
     if (running) {
@@ -303,8 +314,9 @@ async function startFresh(cluster: ClusterState, binDir: string, t0: number, sin
   state.pids["kube-proxy"] = startComponent("kube-proxy", state, l, kubeconfigs);
   state.pids["kube-router"] = startComponent("kube-router", state, l, kubeconfigs);
   writeNodeState(state);
-  await waitFor("kube-proxy", () => httpOk(`http://127.0.0.1:${state.ports.proxyHealthz}/healthz`), 60_000, diedMessage(state, "kube-proxy"));
-  await waitFor("kube-router", () => httpOk(`http://127.0.0.1:${state.ports.routerHealth}/healthz`), 60_000, diedMessage(state, "kube-router"));
+  // Generous: on a machine loaded far beyond its cores they take minutes to answer, not seconds.
+  await waitFor("kube-proxy", () => httpOk(`http://127.0.0.1:${state.ports.proxyHealthz}/healthz`), 180_000, diedMessage(state, "kube-proxy"));
+  await waitFor("kube-router", () => httpOk(`http://127.0.0.1:${state.ports.routerHealth}/healthz`), 180_000, diedMessage(state, "kube-router"));
   progress(`kube-proxy (nftables) and kube-router (NetworkPolicy firewall) running (${since()})`);
 
   state.pids["apiserver-relay"] = startComponent("apiserver-relay", state, l, kubeconfigs);
