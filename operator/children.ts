@@ -275,7 +275,8 @@ const kindOf = (kind: string | undefined) => CHILDREN.find((c) => c.type.kind ==
  * What the operator keeps of a cached object of a child type: identity, ownership, its applied
  * hash, the hash of the fields it owns (so drift is seen without keeping the object: a full
  * Deployment is ~20 KB, this a few hundred bytes) and a Deployment's replica counts. Objects no
- * McpServer controls keep only their identity: enough to refuse a name conflict.
+ * McpServer controls keep only their identity: enough to refuse a name conflict. Its Services
+ * keep their cluster IP.
  */
 export function slimChild<T extends KubeObject>(obj: T): T {
   const m = obj.metadata;
@@ -301,6 +302,11 @@ export function slimChild<T extends KubeObject>(obj: T): T {
     const d = obj as unknown as { status?: { replicas?: number; readyReplicas?: number; updatedReplicas?: number; observedGeneration?: number }; metadata: { generation?: number } };
     slim.metadata.generation = d.metadata.generation;
     slim.status = { replicas: d.status?.replicas, readyReplicas: d.status?.readyReplicas, updatedReplicas: d.status?.updatedReplicas, observedGeneration: d.status?.observedGeneration };
+  }
+  // A Service's cluster IP is where verification connects to the server (no cluster DNS needed).
+  if (ours && obj.kind === "Service") {
+    const clusterIP = (obj as unknown as { spec?: { clusterIP?: string } }).spec?.clusterIP;
+    if (clusterIP) slim.spec = { clusterIP };
   }
   return slim as unknown as T;
 }

@@ -6,6 +6,7 @@
  * a hostile server must not be able to write into a condition or an Event.
  */
 import { Client, InsufficientScopeError, SdkHttpError, StreamableHTTPClientTransport, UnauthorizedError, type Tool } from "@modelcontextprotocol/client";
+import { pinnedConnection, type PinnedConnection } from "./pinned-connection.js";
 
 export type { Tool };
 
@@ -16,10 +17,12 @@ export interface ListServerToolsOptions {
   /** For each request, and twice that for the whole exchange. */
   timeoutMs: number;
   /**
-   * Resolves the URL's host before anything is sent; a rejection is reported as unreachable.
-   * The verification passes one that refuses addresses it must not contact.
+   * Resolves the URL's host before anything is sent, to the addresses it may be contacted at;
+   * a rejection is reported as unreachable. Every connection then goes to the first of them
+   * (operator/pinned-connection.ts), never to what a later lookup of the name would say. The
+   * verification passes one that refuses addresses it must not contact.
    */
-  lookup?: (hostname: string) => Promise<unknown>;
+  lookup?: (hostname: string) => Promise<readonly string[]>;
 }
 
 export interface ServerTools {
@@ -50,18 +53,25 @@ const MAX_TOOLS = 1024;
 
 export async function listServerTools(options: ListServerToolsOptions): Promise<ServerTools> {
   const url = new URL(options.url);
+  let pinned: PinnedConnection | undefined;
   if (options.lookup) {
+    let addresses: readonly string[];
     try {
-      await options.lookup(url.hostname.replace(/^\[|\]$/g, ""));
+      addresses = await options.lookup(url.hostname.replace(/^\[|\]$/g, ""));
     } catch (err) {
       const code = (err as { code?: string }).code ?? "lookup failed";
       throw new ToolsClientError("unreachable", `${url.hostname} cannot be contacted (${code})`, undefined, code);
     }
+    if (!addresses[0]) throw new ToolsClientError("unreachable", `${url.hostname} has no address`, undefined, "ENODATA");
+    pinned = pinnedConnection(addresses[0]);
   }
   const token = await options.token?.();
   // Redirects are not followed: a server could otherwise send the operator's request, token and
   // all, to an address the lookup above refused.
-  const transport = new StreamableHTTPClientTransport(url, { requestInit: { redirect: "manual", ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) } });
+  const transport = new StreamableHTTPClientTransport(url, {
+    requestInit: { redirect: "manual", ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) },
+    ...(pinned ? { fetch: pinned.fetch } : {}),
+  });
   // `auto`: probe with server/discover, fall back to the 2025 initialize handshake on a server that does not know it.
   const client = new Client({ name: "toolfleet-operator", version: "0.1.0" }, { capabilities: {}, versionNegotiation: { mode: "auto" } });
   const requestOptions = { timeout: options.timeoutMs, signal: AbortSignal.timeout(options.timeoutMs * 2) };
@@ -91,6 +101,7 @@ export async function listServerTools(options: ListServerToolsOptions): Promise<
     throw new ToolsClientError("protocol", status !== undefined ? `HTTP ${status}` : (rpc ?? "not a valid MCP answer"), status);
   } finally {
     await client.close().catch(() => {});
+    await pinned?.close().catch(() => {});
   }
 }
 

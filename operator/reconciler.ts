@@ -24,7 +24,7 @@ import { CHILDREN, runsPods, slimChild, viewHash, type DesiredChild, type SlimCh
 import type { OperatorConfig } from "./config.js";
 import { decide, type Plan } from "./decide.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
-import { FINALIZER, registryName, serverUrl } from "../mcpserver/names.js";
+import { childNames, FINALIZER, registryName, serverUrl } from "../mcpserver/names.js";
 import type { ReconcilerClient } from "./reconciler-client.js";
 import { evaluateReview } from "./review-gate.js";
 import { ControllerRevisionType, revisionObject, type ControllerRevision } from "./revisions.js";
@@ -33,7 +33,7 @@ import { computeStatus, type WorkloadObservation } from "./status.js";
 import { verifyTools, type VerificationResult, type VerifyOptions } from "./tool-verification.js";
 import { pinTools } from "./tool-pin.js";
 import type { TokenSource } from "./verifier-token.js";
-import { guardedLookup, type TargetPolicy } from "./verification-target.js";
+import { guardedLookup, ownServiceResolver, type TargetPolicy } from "./verification-target.js";
 import { retryAfterMs, Verifications } from "./verifications.js";
 import { RecentCreates } from "./recent-creates.js";
 
@@ -268,6 +268,19 @@ export class McpServerReconciler {
     return pin;
   }
 
+  /** How verification resolves `spec`'s URL: a workload's own Service name to its cluster IP, anything else through DNS. */
+  private resolver(object: McpServerObject, spec: McpServerSpec): ((host: string) => Promise<string[]>) | undefined {
+    if (!spec.workload) return undefined;
+    const { namespace, uid } = object.metadata;
+    const name = childNames(object.metadata.name).service;
+    const clusterIP = () => {
+      const service = this.deps.cache(CoreTypes.Service).get(namespace, name) as (SlimChild & { spec?: { clusterIP?: string } }) | undefined;
+      const ours = service?.metadata.ownerReferences?.some((r) => r.controller === true && r.uid === uid);
+      return ours ? service?.spec?.clusterIP : undefined;
+    };
+    return ownServiceResolver({ name, namespace, clusterDomain: this.deps.config.clusterDomain, clusterIP });
+  }
+
   /** The server's verification result, if there is one yet (see Verifications). */
   private verification(key: string, object: McpServerObject, plan: Plan, url: string): VerificationResult | undefined {
     const { timeoutMs } = this.deps.config.verifier;
@@ -279,7 +292,7 @@ export class McpServerReconciler {
         declared: served.spec.tools,
         token: tokens ? () => tokens.tokenFor(url) : undefined,
         timeoutMs,
-        ...(this.deps.targetPolicy ? { lookup: guardedLookup(url, this.deps.targetPolicy) } : {}),
+        ...(this.deps.targetPolicy ? { lookup: guardedLookup(url, this.deps.targetPolicy, this.resolver(object, served.spec)) } : {}),
       }),
     );
   }

@@ -4,6 +4,12 @@
  * API server, never an unspecified address; plain http only to a cluster Service name unless the
  * operator allows it (--verify-allow-http). An owner writes spec.remote.url before any review,
  * so without this the operator would fetch whatever they point it at, with its own identity.
+ * The connection then goes to exactly the address that passed (operator/pinned-connection.ts).
+ *
+ * A workload server's own cluster URL (http://<name>.<namespace>.svc.<domain>) is not looked up
+ * in DNS: its address is the cluster IP of the Service the operator made for it, from the
+ * operator's cache. So verification needs no cluster DNS (the operator may run outside the
+ * cluster), and no DNS answer can point it elsewhere.
  */
 import { lookup, resolve4, resolve6 } from "node:dns/promises";
 import { BlockList, isIP } from "node:net";
@@ -73,5 +79,29 @@ export function guardedLookup(url: string, policy: TargetPolicy, resolve: (host:
       if (policy.apiServers.some((a) => unmapped(a.address) === address && a.port === port)) throw new TargetRefused(`${host}:${port} is the Kubernetes API server`);
     }
     return addresses;
+  };
+}
+
+export class NoServiceAddress extends Error {
+  readonly code = "ENOSERVICEIP";
+  override readonly name = "NoServiceAddress";
+}
+
+/**
+ * Resolves the names of a workload server's own Service (`<service>.<namespace>.svc` and
+ * `….svc.<clusterDomain>`) to its cluster IP as `clusterIP()` reads it when asked (undefined
+ * while the Service is not cached or has none), and every other name with `resolve`.
+ */
+export function ownServiceResolver(
+  service: { name: string; namespace: string; clusterDomain: string; clusterIP: () => string | undefined },
+  resolve: (host: string) => Promise<string[]> = resolveAll,
+): (host: string) => Promise<string[]> {
+  const own = `${service.name}.${service.namespace}.svc`.toLowerCase();
+  const names = new Set([own, `${own}.${service.clusterDomain.toLowerCase()}`]);
+  return async (host: string) => {
+    if (!names.has(host.toLowerCase().replace(/\.$/, ""))) return resolve(host);
+    const ip = service.clusterIP();
+    if (!ip || ip === "None" || !isIP(ip)) throw new NoServiceAddress(`Service ${service.namespace}/${service.name} has no cluster IP`);
+    return [ip];
   };
 }

@@ -218,3 +218,23 @@ export function nodeRbacYaml(): string {
   ];
   return docs.map((d) => stringify(d)).join("---\n");
 }
+
+/** The EndpointSlice of the `kubernetes` Service the node writes (the control plane writes none). */
+export const API_SERVER_SLICE = "kubernetes-real-node";
+
+/**
+ * Where pods reach the API server: the `kubernetes` Service (10.96.0.1:443, which the serving
+ * certificate names) gets one endpoint, the relay on the bridge address to the API server on
+ * the host's loopback. The API server's own endpoint reconciler is off (it refuses a loopback
+ * address), so nothing else writes it; the in-pod clients (KUBERNETES_SERVICE_HOST) then work.
+ */
+export function apiServerEndpoints(relayPort: number): object {
+  return {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: API_SERVER_SLICE, namespace: "default", labels: { "kubernetes.io/service-name": "kubernetes", "endpointslice.kubernetes.io/managed-by": "toolfleet.dev-real-node" } },
+    addressType: "IPv4",
+    endpoints: [{ addresses: [NODE_IP], conditions: { ready: true } }],
+    ports: [{ name: "https", port: relayPort, protocol: "TCP" }],
+  };
+}

@@ -23,6 +23,9 @@ export function nodeImage(): BuiltImage {
   return buildImage({ ref: `localhost/toolfleet/node:${version}`, files, dirs: ["/tmp"], entrypoint: ["/usr/local/bin/node"] });
 }
 
+/** `repository:tag` and a digest → `repository@digest`. */
+export const pinnedRef = (ref: string, digest: string) => `${ref.replace(/:[^:/]+$/, "")}@${digest}`;
+
 /** An archive with the manifest digest it should have, when its builder says (images.json). */
 export type ImportableImage = BuiltImage & { digest?: string };
 
@@ -49,17 +52,27 @@ export class Ctr {
     return new Map(rows.map((r) => r.trim().split(/\s+/)).filter((c): c is [string, string, string] => c.length >= 3).map(([ref, , digest]) => [ref, digest]));
   }
 
-  /** Imports an archive unless an image of that reference (and digest, when known) is there already. */
+  /**
+   * Imports an archive unless an image of that reference (and digest, when known) is there
+   * already; with a digest, the image is also named `<repository>@<digest>`, the pinned form an
+   * approved McpServer uses (the kubelet looks an image up by exactly the name it is given).
+   */
   importImage(image: ImportableImage): void {
-    const present = this.digests().get(image.ref);
-    if (present && (!image.digest || image.digest === present)) return;
-    try {
-      this.run(["images", "import", "--platform", "linux/amd64", image.archive]);
-    } catch (err) {
-      const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-      throw new Error(`ctr could not import ${image.archive} as ${image.ref}: ${stderr || String(err)}`);
+    const digests = this.digests();
+    const present = digests.get(image.ref);
+    if (!present || (image.digest && image.digest !== present)) {
+      try {
+        this.run(["images", "import", "--platform", "linux/amd64", image.archive]);
+      } catch (err) {
+        const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
+        throw new Error(`ctr could not import ${image.archive} as ${image.ref}: ${stderr || String(err)}`);
+      }
+      if (!this.images().has(image.ref)) throw new Error(`ctr imported ${image.archive} but no image ${image.ref} is listed`);
     }
-    if (!this.images().has(image.ref)) throw new Error(`ctr imported ${image.archive} but no image ${image.ref} is listed`);
+    if (image.digest) {
+      const pinned = pinnedRef(image.ref, image.digest);
+      if (!digests.has(pinned)) this.run(["images", "tag", "--force", image.ref, pinned]);
+    }
   }
 }
 

@@ -28,24 +28,27 @@ import {
   kubeProxyConfig,
   nodeLayout,
   nodeRbacYaml,
+  API_SERVER_SLICE,
+  apiServerEndpoints,
   NODE_IP,
   REAL_NODE,
   REAL_NODE_LABEL,
   SERVICE_CIDR,
   type NodeLayout,
 } from "./config.js";
+import { stringify } from "yaml";
 import { killPodProcesses, missingSystemPrograms, prepareHost, restoreHost, snapshotHost, type HostSnapshot } from "./host.js";
 import { Ctr, nodeImage, pauseImage, projectImages } from "./images.js";
 import { waitFor } from "../wait-for.js";
 
-export const NODE_COMPONENTS = ["containerd", "kubelet", "kube-proxy", "kube-router"] as const;
+export const NODE_COMPONENTS = ["containerd", "kubelet", "kube-proxy", "kube-router", "apiserver-relay"] as const;
 export type NodeComponent = (typeof NODE_COMPONENTS)[number];
 
 export interface NodeState {
   binDir: string;
   /** The API server this node registered with: a new control plane means a new node. */
   server: string;
-  ports: { kubelet: number; kubeletHealthz: number; proxyHealthz: number; proxyMetrics: number; routerHealth: number };
+  ports: { kubelet: number; kubeletHealthz: number; proxyHealthz: number; proxyMetrics: number; routerHealth: number; apiserverRelay: number };
   pids: Partial<Record<NodeComponent, number>>;
   host: HostSnapshot;
   images: string[];
@@ -121,6 +124,8 @@ function checkOwner(): void {
 
 function componentArgs(c: NodeComponent, state: NodeState, l: NodeLayout, kubeconfigs: NodeKubeconfigs): string[] {
   switch (c) {
+    case "apiserver-relay":
+      return [join(repoRoot(), "dist", "local", "node", "relay-main.js"), `${NODE_IP}:${state.ports.apiserverRelay}`, `127.0.0.1:${new URL(state.server).port}`];
     case "containerd":
       return ["--config", l.containerdConfig, "--log-level", "warn"];
     case "kubelet":
@@ -153,7 +158,9 @@ function componentArgs(c: NodeComponent, state: NodeState, l: NodeLayout, kubeco
 
 function startComponent(c: NodeComponent, state: NodeState, l: NodeLayout, kubeconfigs: NodeKubeconfigs): number {
   const out = openSync(logPath(c), "a");
-  const child = spawn(join(state.binDir, c), componentArgs(c, state, l, kubeconfigs), {
+  // The relay is the project's own program, on the Node.js this runs on.
+  const program = c === "apiserver-relay" ? process.execPath : join(state.binDir, c);
+  const child = spawn(program, componentArgs(c, state, l, kubeconfigs), {
     detached: true,
     stdio: ["ignore", out, out],
     // containerd finds its runc shim on PATH; the Debian tools (runc, iptables, ipset, nft) are in /usr/sbin.
@@ -200,10 +207,21 @@ export async function runningNode(cluster?: ClusterState): Promise<NodeState | u
   return (await nodeReady()) ? state : undefined;
 }
 
+/** The running control plane; one whose processes run but that is slow to answer (a busy machine) is given 90 s. */
+async function answeringCluster(): Promise<ClusterState | undefined> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const running = await runningCluster();
+    const state = readState();
+    if (running || !state || !Object.values(state.pids).some((pid) => alive(pid)) || Date.now() > deadline) return running;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 /** Starts the real node (or finds it running); needs the control plane up. */
 export async function startRealNode(): Promise<NodeState> {
   return withLock(lockPath(), async () => {
-    const cluster = await runningCluster();
+    const cluster = await answeringCluster();
     if (!cluster) throw new Error("the local control plane is not running: start it first (make cluster)");
     const running = await runningNode(cluster);
     if (running) {
@@ -231,7 +249,14 @@ async function startFresh(cluster: ClusterState, binDir: string, t0: number, sin
   const state: NodeState = {
     binDir,
     server: cluster.server,
-    ports: { kubelet: await freePort(), kubeletHealthz: await freePort(), proxyHealthz: await freePort(), proxyMetrics: await freePort(), routerHealth: await freePort() },
+    ports: {
+      kubelet: await freePort(),
+      kubeletHealthz: await freePort(),
+      proxyHealthz: await freePort(),
+      proxyMetrics: await freePort(),
+      routerHealth: await freePort(),
+      apiserverRelay: await freePort(),
+    },
     pids: {},
     host,
     images: [],
@@ -279,9 +304,15 @@ async function startFresh(cluster: ClusterState, binDir: string, t0: number, sin
   state.pids["kube-proxy"] = startComponent("kube-proxy", state, l, kubeconfigs);
   state.pids["kube-router"] = startComponent("kube-router", state, l, kubeconfigs);
   writeNodeState(state);
-  await waitFor("kube-proxy", () => httpOk(`http://127.0.0.1:${state.ports.proxyHealthz}/healthz`), 60_000, 250, diedMessage(state, "kube-proxy"));
-  await waitFor("kube-router", () => httpOk(`http://127.0.0.1:${state.ports.routerHealth}/healthz`), 60_000, 250, diedMessage(state, "kube-router"));
+  // Generous: on a machine loaded far beyond its cores they take minutes to answer, not seconds.
+  await waitFor("kube-proxy", () => httpOk(`http://127.0.0.1:${state.ports.proxyHealthz}/healthz`), 180_000, 250, diedMessage(state, "kube-proxy"));
+  await waitFor("kube-router", () => httpOk(`http://127.0.0.1:${state.ports.routerHealth}/healthz`), 180_000, 250, diedMessage(state, "kube-router"));
   progress(`kube-proxy (nftables) and kube-router (NetworkPolicy firewall) running (${since()})`);
+
+  state.pids["apiserver-relay"] = startComponent("apiserver-relay", state, l, kubeconfigs);
+  writeNodeState(state);
+  await kubectl(["apply", "--server-side", "--force-conflicts", "--field-manager=toolfleet-node", "-f", "-"], { input: stringify(apiServerEndpoints(state.ports.apiserverRelay)) });
+  progress(`the API server answers pods at its Service (kubernetes.default, ${NODE_IP}:${state.ports.apiserverRelay}) (${since()})`);
 
   const node = nodeImage();
   ctr.importImage(node);
@@ -337,7 +368,7 @@ async function stopUnlocked(opts: { quiet?: boolean }): Promise<void> {
     if (!opts.quiet) progress("no real node was running");
     return;
   }
-  for (const c of ["kube-router", "kube-proxy", "kubelet"] as const) await stopProcess(state?.pids[c]);
+  for (const c of ["apiserver-relay", "kube-router", "kube-proxy", "kubelet"] as const) await stopProcess(state?.pids[c]);
   const l = layout();
   killPodProcesses();
   for (const pid of shimPids(l.containerdSocket)) await stopProcess(pid, 2000);
@@ -345,8 +376,12 @@ async function stopUnlocked(opts: { quiet?: boolean }): Promise<void> {
   const problems = restoreHost(state?.host, dir);
   rmSync(dir, { recursive: true, force: true });
   if (existsSync(OWNER_MARKER) && readFileSync(OWNER_MARKER, "utf8").trim() === dir) rmSync(OWNER_MARKER, { force: true });
-  // The Node object goes too, or its pods would wait for a kubelet that will not come back.
-  if (readState()) await kubectl(["delete", "node", REAL_NODE, "--ignore-not-found", "--wait=false"], { allowFailure: true }).catch(() => undefined);
+  // The Node object goes too, or its pods would wait for a kubelet that will not come back;
+  // and the API server's endpoint at the relay that is gone.
+  if (readState()) {
+    await kubectl(["delete", "node", REAL_NODE, "--ignore-not-found", "--wait=false"], { allowFailure: true }).catch(() => undefined);
+    await kubectl(["delete", "endpointslice", "-n", "default", API_SERVER_SLICE, "--ignore-not-found"], { allowFailure: true }).catch(() => undefined);
+  }
   if (problems.length) progress(`left behind: ${problems.join("; ")}`);
   if (!opts.quiet) progress("stopped the real node and put the machine back");
 }

@@ -1,0 +1,55 @@
+/**
+ * A TCP relay from the node's bridge address to a service that listens on the host's loopback
+ * only (the API server, a local backend): pods cannot reach the host's 127.0.0.1, and those
+ * services are not to be opened to the network. Bytes pass untouched (TLS stays end to end).
+ */
+import { createConnection, createServer, type Socket } from "node:net";
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export function parseEndpoint(text: string): Endpoint {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (!m || !(port > 0 && port < 65536)) throw new Error(`"${text}" is not an IPv4 address and port (a.b.c.d:port)`);
+  return { host: m[1]!, port };
+}
+
+export interface Relay {
+  /** Stops listening and cuts the connections in flight. */
+  close(): Promise<void>;
+}
+
+/** Listens on `listen` and pipes every connection to `target`; resolves once listening. */
+export async function startRelay(listen: Endpoint, target: Endpoint): Promise<Relay> {
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection(target);
+    open.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on("error", close).on("close", close);
+    upstream.on("error", close).on("close", close);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(listen.port, listen.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const socket of open) socket.destroy();
+      }),
+  };
+}
