@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
 import { startPostgres } from "../local/backends/postgres.js";
-import { tempDir } from "../registry-api/usage/test/fleet.js";
+import { seededRandom, tempDir } from "../registry-api/usage/test/fleet.js";
 import { openPostgres } from "../registry-api/usage/postgres.js";
 import { openSqlite } from "../registry-api/usage/sqlite.js";
 import { UsageStore, type GroupBy, type StoredRecord } from "../registry-api/usage/store.js";
@@ -25,10 +25,13 @@ const TOOLS = 5;
 const DAY = 86_400_000;
 const progress = (msg: string) => process.stderr.write(`[impact-query] ${msg}\n`);
 
-/** A deterministic pseudo-random stream, so both databases get the same year. */
+/**
+ * A deterministic pseudo-random stream, so both databases get the same year: every call picks
+ * its server, tool, person and moment uniformly (the hardest case for roll-ups: almost no two
+ * calls share a person, tool and day).
+ */
 function* year(): Generator<StoredRecord[]> {
-  let seed = 42;
-  const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  const rnd = seededRandom(42);
   const end = Date.now();
   const batch = 1000;
   for (let done = 0; done < TOTAL; done += batch) {

@@ -6,7 +6,9 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import type { UsageRecord } from "../../crds/usage.js";
+import { readPeople, readSums, splitRange } from "./impact-read.js";
 import { migrate } from "./migrations.js";
+import { type Contribution, rollUp } from "./rollup.js";
 import type { SqlDriver, SqlValue } from "./sql.js";
 
 export interface StoredRecord extends UsageRecord {
@@ -71,12 +73,6 @@ export interface FeedbackSummary {
 
 const DAY_MS = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-/** The Monday of the ISO week the day falls in. */
-function weekOf(ms: number): string {
-  const d = new Date(Math.floor(ms / DAY_MS) * DAY_MS);
-  const back = (d.getUTCDay() + 6) % 7;
-  return day(d.getTime() - back * DAY_MS);
-}
 
 const KEY_COLUMNS: Record<GroupBy, string[]> = {
   server: ["server"],
@@ -133,94 +129,55 @@ export class UsageStore {
         );
         for (const row of rows) inserted.add(row.id);
       }
-      // Only new records reach the roll-ups, summed per row first (one upsert per row).
-      const daily = new Map<string, { values: SqlValue[]; calls: number; ok: number; minutes: number }>();
+      // Only new records reach the roll-ups.
+      const contributions: Contribution[] = [];
       for (const r of records) {
         if (!inserted.delete(r.id)) continue;
-        const at = Date.parse(r.at);
-        const d = day(at);
-        const key = JSON.stringify([d, r.server, r.tool, r.team, r.caller]);
-        let row = daily.get(key);
-        if (!row) {
-          row = { values: [d, weekOf(at), d.slice(0, 7), r.server, r.team, r.tool, r.caller, r.callerKind], calls: 0, ok: 0, minutes: 0 };
-          daily.set(key, row);
-        }
-        row.calls++;
-        if (r.outcome === "ok") row.ok++;
-        row.minutes += r.minutesSaved;
+        const ok = r.outcome === "ok";
+        contributions.push({ day: day(Date.parse(r.at)), server: r.server, tool: r.tool, team: r.team, caller: r.caller, callerKind: r.callerKind, calls: 1, ok: ok ? 1 : 0, minutes: r.minutesSaved });
       }
-      const rows = [...daily.values()];
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK);
-        await tx.run(
-          `INSERT INTO usage_daily (day, week, month, server, team, tool, caller, caller_kind, calls, ok_calls, minutes_saved)
-           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
-           ON CONFLICT (day, server, tool, team, caller) DO UPDATE SET
-             calls = usage_daily.calls + excluded.calls,
-             ok_calls = usage_daily.ok_calls + excluded.ok_calls,
-             minutes_saved = usage_daily.minutes_saved + excluded.minutes_saved`,
-          chunk.flatMap((r) => [...r.values, r.calls, r.ok, r.minutes]),
-        );
-      }
-      const accepted = rows.reduce((n, r) => n + r.calls, 0);
-      return { accepted, duplicates: records.length - accepted };
+      await rollUp(this.db, tx, contributions);
+      return { accepted: contributions.length, duplicates: records.length - contributions.length };
     });
   }
 
   async impact(q: ImpactQuery): Promise<ImpactReport> {
     const empty: Figures = { calls: 0, okCalls: 0, people: 0, minutesSaved: 0, hoursSaved: 0 };
     if (q.servers && q.servers.length === 0) return { total: empty, groups: [] };
-    const where = ["day >= ?", "day <= ?"];
-    const params: SqlValue[] = [q.from, q.to];
-    if (q.servers) {
-      where.push(`server IN (${q.servers.map(() => "?").join(", ")})`);
-      params.push(...q.servers);
-    }
     const keys = KEY_COLUMNS[q.groupBy];
-    const byTool = [...new Set([...keys, "server", "tool"])];
-    const person = `${where.join(" AND ")} AND caller_kind = 'person'`;
-    // Distinct people as a grouped subquery, not COUNT(DISTINCT): PostgreSQL hashes the
-    // former and sorts the latter. The three queries are independent: run them together.
-    const [sums, people, [allPeople]] = await Promise.all([
-      this.db.all<Record<string, string> & { calls: number; ok: number; minutes: number }>(
-        `SELECT ${byTool.join(", ")}, SUM(calls) AS calls, SUM(ok_calls) AS ok, SUM(minutes_saved) AS minutes
-         FROM usage_daily WHERE ${where.join(" AND ")} GROUP BY ${byTool.join(", ")}`,
-        params,
-      ),
-      this.db.all<Record<string, string> & { people: number }>(
-        `SELECT ${keys.join(", ")}, COUNT(*) AS people FROM (SELECT DISTINCT ${keys.join(", ")}, caller FROM usage_daily WHERE ${person}) AS d GROUP BY ${keys.join(", ")}`,
-        params,
-      ),
-      this.db.all<{ people: number }>(`SELECT COUNT(*) AS people FROM (SELECT DISTINCT caller FROM usage_daily WHERE ${person}) AS d`, params),
+    const parts = splitRange(q.from, q.to, q.groupBy === "week" || q.groupBy === "day");
+    // Calibrating by feedback needs each tool's successful calls; declared minutes add up as they are.
+    const sumColumns = q.estimate === "feedback" ? [...new Set([...keys, "server", "tool"])] : keys;
+    const [sums, people, calibrated] = await Promise.all([
+      readSums(this.db, parts, q.servers, sumColumns),
+      readPeople(this.db, parts, q.servers, q.groupBy),
+      q.estimate === "feedback" ? this.calibration(q.servers) : Promise.resolve(new Map<string, number>()),
     ]);
-    const calibrated = q.estimate === "feedback" ? await this.calibration(q.servers) : new Map<string, number>();
 
-    const keyOf = (row: Record<string, unknown>) => keys.map((k) => String(row[k])).join("/");
+    const keyOf = (row: Record<string, string>) => keys.map((k) => row[k]).join("/");
     const groups = new Map<string, ImpactGroup>();
     const total = { ...empty };
     for (const row of sums) {
-      const key = keyOf(row);
+      const key = keyOf(row.key);
       let g = groups.get(key);
       if (!g) {
-        g = { key, ...Object.fromEntries(keys.map((k) => [k, String(row[k])])), ...empty };
+        g = { key, ...Object.fromEntries(keys.map((k) => [k, row.key[k]!])), ...empty };
         groups.set(key, g);
       }
-      const calls = Number(row.calls);
-      const ok = Number(row.ok);
-      const perCall = calibrated.get(`${row.server} ${row.tool}`);
-      const minutes = perCall !== undefined ? ok * perCall : Number(row.minutes);
-      g.calls += calls;
-      g.okCalls += ok;
+      const perCall = calibrated.get(`${row.key.server} ${row.key.tool}`);
+      const minutes = perCall !== undefined ? row.ok * perCall : row.minutes;
+      g.calls += row.calls;
+      g.okCalls += row.ok;
       g.minutesSaved += minutes;
-      total.calls += calls;
-      total.okCalls += ok;
+      total.calls += row.calls;
+      total.okCalls += row.ok;
       total.minutesSaved += minutes;
     }
-    for (const row of people) {
-      const g = groups.get(keyOf(row));
-      if (g) g.people = Number(row.people);
+    for (const [key, n] of people.groups) {
+      const g = groups.get(key);
+      if (g) g.people = n;
     }
-    total.people = Number(allPeople?.people ?? 0);
+    total.people = people.total;
     const finish = <T extends Figures>(f: T): T => ({ ...f, minutesSaved: round(f.minutesSaved), hoursSaved: hours(f.minutesSaved) });
     return {
       total: finish(total),
