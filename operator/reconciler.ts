@@ -94,6 +94,7 @@ export class McpServerReconciler {
       ingressNamespaces: config.ingressNamespaces,
       verifierServiceAccount: config.verifier.serviceAccount,
       auth: config.workloadAuth,
+      ...(config.workloadUsage ? { usage: config.workloadUsage } : {}),
     };
     const plan = decide({
       object,

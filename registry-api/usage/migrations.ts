@@ -114,6 +114,11 @@ export const MIGRATIONS: readonly Migration[] = [
       await tx.run("DROP TABLE usage_daily");
     },
   },
+  {
+    version: 3,
+    name: "callers by name, for admins: servers report who called, the registry hashes it",
+    sql: () => ["CREATE TABLE usage_caller_names (caller TEXT PRIMARY KEY, caller_kind TEXT NOT NULL, name TEXT NOT NULL)"],
+  },
 ];
 
 /** Applies every migration newer than the database; returns the versions applied. */

@@ -26,6 +26,21 @@ export function encodePeople(ids: Iterable<number>): Uint8Array {
   return out;
 }
 
+/**
+ * A stored set with more numbers added. A bitmap gains bits in place (a set only grows, so it
+ * stays a bitmap); a list, small by construction, is re-encoded.
+ */
+export function addPeople(stored: Uint8Array | undefined, ids: readonly number[]): Uint8Array {
+  if (!stored || stored.length === 0) return encodePeople(ids);
+  if (stored[0] !== BITMAP) return encodePeople([...decodePeople(stored), ...ids]);
+  let max = 0;
+  for (const id of ids) if (id > max) max = id;
+  const out = new Uint8Array(Math.max(stored.length, 1 + (max >> 3) + 1));
+  out.set(stored);
+  for (const id of ids) out[1 + (id >> 3)]! |= 1 << (id & 7);
+  return out;
+}
+
 /** Calls `fn` with each number of an encoded set. */
 export function forEachPerson(encoded: Uint8Array, fn: (id: number) => void): void {
   if (encoded.length === 0) return;

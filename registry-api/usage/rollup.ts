@@ -10,7 +10,7 @@
  * A month's rows cover whole months, so a range reads the months it spans entirely and the
  * days at its edges; the union of sets stays exact at any boundary.
  */
-import { decodePeople, encodePeople } from "./people-set.js";
+import { addPeople } from "./people-set.js";
 import type { SqlDriver, SqlSession, SqlValue } from "./sql.js";
 
 /** One counted thing: calls of one caller to one tool on one day. */
@@ -160,9 +160,7 @@ async function mergePeople(
     for (const row of rows) stored.set(JSON.stringify([row.p, row.dim, row.key]), row.people);
     const merged = chunk.map((s) => {
       const before = stored.get(JSON.stringify([s.period, s.dim, s.key]));
-      const members = before ? decodePeople(before) : [];
-      for (const c of s.callers) members.push(ids.get(c)!);
-      return [s.dim, s.period, s.key, encodePeople(members)] as SqlValue[];
+      return [s.dim, s.period, s.key, addPeople(before, [...s.callers].map((c) => ids.get(c)!))] as SqlValue[];
     });
     await tx.run(
       `INSERT INTO ${table} (dim, ${period}, key, people) VALUES ${merged.map(() => "(?, ?, ?, ?)").join(", ")}

@@ -11,9 +11,17 @@ import { migrate } from "./migrations.js";
 import { type Contribution, rollUp } from "./rollup.js";
 import type { SqlDriver, SqlValue } from "./sql.js";
 
+/** A record as a server reported it (the caller by name), with what the registry adds. */
 export interface StoredRecord extends UsageRecord {
   /** The owner team of the server when the record arrived. */
   team: string;
+}
+
+/** Who is behind a caller hash: for admins only. */
+export interface CallerName {
+  caller: string;
+  callerKind: UsageRecord["callerKind"];
+  name: string;
 }
 
 export const GROUP_BY = ["server", "tool", "team", "month", "week", "day"] as const;
@@ -99,28 +107,48 @@ export class UsageStore {
   private constructor(
     readonly db: SqlDriver,
     private readonly feedbackKey: string,
+    private readonly callerKey: string,
     private readonly retentionDays: number,
   ) {}
 
   /** Migrates the database to the current schema and opens the store on it. */
   static async open(db: SqlDriver, options: { retentionDays: number }): Promise<UsageStore> {
     await migrate(db);
-    await db.run(`INSERT INTO store_settings (name, value) VALUES ('feedback_key', ?) ON CONFLICT (name) DO NOTHING`, [randomBytes(32).toString("hex")]);
-    const [key] = await db.all<{ value: string }>("SELECT value FROM store_settings WHERE name = 'feedback_key'");
-    return new UsageStore(db, key!.value, options.retentionDays);
+    return new UsageStore(db, await storeKey(db, "feedback_key"), await storeKey(db, "caller_key"), options.retentionDays);
+  }
+
+  /**
+   * The keyed hash a caller is counted by. The key never leaves the registry's database, so no
+   * server (and no one who can read a server's namespace) can compute or forge one; the kind is
+   * part of the message, so a person and a service account never share a hash.
+   */
+  callerHash(kind: UsageRecord["callerKind"], name: string): string {
+    return createHmac("sha256", this.callerKey).update(`${kind === "person" ? "user" : "serviceAccount"}:${name}`).digest("hex");
+  }
+
+  /** Who a caller hash stands for, if any record carried it. */
+  async callerName(hash: string): Promise<CallerName | undefined> {
+    const [row] = await this.db.all<{ caller: string; caller_kind: string; name: string }>("SELECT caller, caller_kind, name FROM usage_caller_names WHERE caller = ?", [hash]);
+    return row ? { caller: row.caller, callerKind: row.caller_kind === "service" ? "service" : "person", name: row.name } : undefined;
   }
 
   /** Stores each record once; returns how many were new and how many it already had. */
   async ingest(records: readonly StoredRecord[], now: Date = new Date()): Promise<{ accepted: number; duplicates: number }> {
     if (records.length === 0) return { accepted: 0, duplicates: 0 };
+    const names = new Map<string, { kind: UsageRecord["callerKind"]; name: string }>();
+    const hashes = records.map((r) => {
+      const hash = this.callerHash(r.callerKind, r.caller);
+      names.set(hash, { kind: r.callerKind, name: r.caller });
+      return hash;
+    });
     return this.db.transaction(async (tx) => {
       const inserted = new Set<string>();
       for (let i = 0; i < records.length; i += INSERT_CHUNK) {
         const chunk = records.slice(i, i + INSERT_CHUNK);
         const params: SqlValue[] = [];
-        for (const r of chunk) {
-          params.push(r.id, r.server, r.team, r.tool, r.caller, r.callerKind, r.outcome, r.durationMs, r.minutesSaved, Date.parse(r.at), now.getTime());
-        }
+        chunk.forEach((r, j) => {
+          params.push(r.id, r.server, r.team, r.tool, hashes[i + j]!, r.callerKind, r.outcome, r.durationMs, r.minutesSaved, Date.parse(r.at), now.getTime());
+        });
         const rows = await tx.all<{ id: string }>(
           `INSERT INTO usage_records (id, server, team, tool, caller, caller_kind, outcome, duration_ms, minutes_saved, at_ms, received_ms)
            VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
@@ -131,10 +159,19 @@ export class UsageStore {
       }
       // Only new records reach the roll-ups.
       const contributions: Contribution[] = [];
-      for (const r of records) {
-        if (!inserted.delete(r.id)) continue;
+      records.forEach((r, i) => {
+        if (!inserted.delete(r.id)) return;
         const ok = r.outcome === "ok";
-        contributions.push({ day: day(Date.parse(r.at)), server: r.server, tool: r.tool, team: r.team, caller: r.caller, callerKind: r.callerKind, calls: 1, ok: ok ? 1 : 0, minutes: r.minutesSaved });
+        contributions.push({ day: day(Date.parse(r.at)), server: r.server, tool: r.tool, team: r.team, caller: hashes[i]!, callerKind: r.callerKind, calls: 1, ok: ok ? 1 : 0, minutes: r.minutesSaved });
+      });
+      const counted = new Set(contributions.map((c) => c.caller));
+      const known = [...names].filter(([hash]) => counted.has(hash));
+      for (let i = 0; i < known.length; i += INSERT_CHUNK) {
+        const chunk = known.slice(i, i + INSERT_CHUNK);
+        await tx.run(
+          `INSERT INTO usage_caller_names (caller, caller_kind, name) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")} ON CONFLICT (caller) DO NOTHING`,
+          chunk.flatMap(([hash, n]) => [hash, n.kind, n.name]),
+        );
       }
       await rollUp(this.db, tx, contributions);
       return { accepted: contributions.length, duplicates: records.length - contributions.length };
@@ -241,4 +278,11 @@ export class UsageStore {
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+/** A secret the store keeps for itself, made once on first open. */
+async function storeKey(db: SqlDriver, name: string): Promise<string> {
+  await db.run("INSERT INTO store_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [name, randomBytes(32).toString("hex")]);
+  const [key] = await db.all<{ value: string }>("SELECT value FROM store_settings WHERE name = ?", [name]);
+  return key!.value;
 }

@@ -25,7 +25,6 @@ import type { RegistryChildConfig } from "./registry-child.js";
 
 export const PREFIX = "dev.toolfleet";
 export const REGISTRY_AUDIENCE = "https://registry.toolfleet.test";
-export const HASH_KEY = "a fleet-wide key of at least 16 bytes";
 export const ADMINS = "toolfleet:admins";
 
 export interface FleetServer {
@@ -187,7 +186,7 @@ export async function startKit(identity: Identity, s: FleetServer, registryUrl: 
   const volume = new PolicyVolume();
   volume.write(policyOf(s));
   const token = await identity.serviceAccount(`${s.namespace}/${s.name}`, REGISTRY_AUDIENCE);
-  const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, hashKey: HASH_KEY, token: () => token, ...over });
+  const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, token: () => token, ...over });
   const logs: string[] = [];
   const server = await presto.start({
     policyFile: volume.path,
@@ -229,7 +228,7 @@ export async function startDomainKit(identity: Identity, name: DomainServerName,
   const volume = new PolicyVolume();
   volume.write(policyFromMcpServer(m, { registryPrefix: PREFIX }));
   const token = await identity.serviceAccount(`${m.metadata.namespace}/${m.metadata.name}`, REGISTRY_AUDIENCE);
-  const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, hashKey: HASH_KEY, token: () => token });
+  const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, token: () => token });
   const server = await domain.start({
     policyFile: volume.path,
     publicUrl: KIT_URL,
@@ -254,7 +253,7 @@ export async function startKitProcess(identity: Identity, s: FleetServer, regist
     publicUrl: KIT_URL,
     users: { issuer: identity.idp.issuer, jwksUrl: identity.idp.jwksUrl },
     serviceAccounts: { issuer: identity.cluster.issuer, jwksUrl: identity.cluster.jwksUrl },
-    usage: { registryUrl, dir: bufferDir, tokenFile: await tokenFile(identity, s, mkdtempSync(join(tmpdir(), "kit-token-"))), hashKey: HASH_KEY, backoffMaxMs: 1000 },
+    usage: { registryUrl, dir: bufferDir, tokenFile: await tokenFile(identity, s, mkdtempSync(join(tmpdir(), "kit-token-"))), backoffMaxMs: 1000 },
   };
   const child = await spawnChild("servers/kit/usage/test/kit-child.js", { TOOLFLEET_TEST_KIT: JSON.stringify(config) });
   return { ...child, mcpUrl: `http://127.0.0.1:${child.port}/mcp`, metricsUrl: `http://127.0.0.1:${child.port}/metrics` };
