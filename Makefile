@@ -5,7 +5,7 @@ SHELL := bash
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 NODE_TEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 
-.PHONY: run test lint build crds images chart chart-values cluster cluster-down backends backends-down bench deps system-deps clean
+.PHONY: run test test-unit test-backends test-cluster test-disruptive lint build crds images chart chart-values cluster cluster-down backends backends-down bench deps system-deps clean
 
 deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
@@ -66,11 +66,29 @@ lint: deps
 	@echo "[lint] biome"
 	@biome lint --error-on-warnings .
 
-## test: type-check, then every test (jest starts the local control plane once); the suites that
-## restart the shared API server (*.disruptive.test.ts) run alone, after the others
+## test: type-check, then every test: the unit, backends and cluster projects together (jest starts
+## the local control plane once, for the cluster project), then the disruptive project alone (its
+## suites restart the shared API server). One project: make test-unit (or test-backends, test-cluster,
+## test-disruptive). JEST_ARGS is passed on (a path, -t 'name').
 test: build lint system-deps backends
-	$(NODE_TEST) $(JEST_ARGS)
-	TOOLFLEET_TEST_PHASE=disruptive $(NODE_TEST) --passWithNoTests $(JEST_ARGS)
+	$(NODE_TEST) --selectProjects unit backends cluster $(JEST_ARGS)
+	$(NODE_TEST) --selectProjects disruptive --passWithNoTests $(JEST_ARGS)
+
+## test-unit: the suites that need nothing but Node; no control plane, no backend
+test-unit: build
+	$(NODE_TEST) --selectProjects unit $(JEST_ARGS)
+
+## test-backends: the suites on the real backends (and Chromium), without a control plane
+test-backends: build system-deps backends
+	$(NODE_TEST) --selectProjects backends $(JEST_ARGS)
+
+## test-cluster: the suites on the local control plane (started or reused)
+test-cluster: build system-deps backends
+	$(NODE_TEST) --selectProjects cluster $(JEST_ARGS)
+
+## test-disruptive: the suites that restart the control plane's API server
+test-disruptive: build
+	$(NODE_TEST) --selectProjects disruptive $(JEST_ARGS)
 
 ## bench: every benchmark in bench/, each prints `bench <name>: <figure> (target <target>)`
 bench: build

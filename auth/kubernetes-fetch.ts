@@ -14,18 +14,18 @@ export interface KubernetesFetchOptions {
   /** PEM of the cluster CA. */
   ca: string | Buffer;
   /** A bearer token, or a function returning the current one (projected tokens rotate). */
-  bearerToken?: string | (() => string);
+  bearerToken?: string | (() => string | Promise<string>);
   /** A client certificate and key (PEM), e.g. the local control plane's admin credentials. */
   clientCert?: { cert: string | Buffer; key: string | Buffer };
 }
 
 /** One request to the API server with the cluster CA and credentials; the whole answer. */
 export function kubernetesRequest(options: KubernetesFetchOptions): KubernetesRequest {
-  return (url, init) =>
-    new Promise<Response>((resolve, reject) => {
+  return async (url, init) => {
+    const token = typeof options.bearerToken === "function" ? await options.bearerToken() : options.bearerToken;
+    return new Promise<Response>((resolve, reject) => {
       const headers: Record<string, string> = { accept: "application/json" };
       init.headers?.forEach((value, key) => (headers[key] = value));
-      const token = typeof options.bearerToken === "function" ? options.bearerToken() : options.bearerToken;
       if (token) headers.authorization = `Bearer ${token.trim()}`;
       if (init.body !== undefined) headers["content-type"] = "application/json";
       const req = request(
@@ -51,6 +51,7 @@ export function kubernetesRequest(options: KubernetesFetchOptions): KubernetesRe
       req.on("error", reject);
       req.end(init.body);
     });
+  };
 }
 
 /**

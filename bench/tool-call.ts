@@ -18,8 +18,9 @@ import { z } from "zod";
 import { Client, StreamableHTTPClientTransport } from "@modelcontextprotocol/client";
 import { createMcpHandler, McpServer } from "@modelcontextprotocol/server";
 import { TestIssuer } from "../auth/test/token-issuer.js";
-import { createDomainServer, createLogger, nullAuditSink } from "../servers/kit/index.js";
+import { createDomainServer, nullAuditSink } from "../servers/kit/index.js";
 import { toWebRequest, writeWebResponse } from "../servers/kit/web.js";
+import { createLogger } from "../common/log.js";
 
 // The SDK client's transport hangs one abort listener per fetch on a shared signal (released by
 // GC); under load that trips Node's leak warning, in both arms alike. Not a kit issue.

@@ -100,6 +100,15 @@ describe("charts/toolfleet", () => {
     expect(await subjects(["--set=serviceAccountIssuer.grantTokenReview=false"])).toEqual(["ServiceAccount:tf-toolfleet-operator"]);
   });
 
+  it("trusts only its own operator and the Kubernetes controllers to make server pods", async () => {
+    const docs = await render();
+    const writers = docs.find((d) => d.kind === "ConfigMap" && d.metadata.name === "tf-toolfleet-server-pods")!.data!;
+    expect(writers.deployments!.split(",")[0]).toBe("system:serviceaccount:toolfleet-system:tf-toolfleet-operator");
+    expect(Object.values(writers).join(",")).not.toMatch(/system:serviceaccounts(,|$)|system:authenticated|system:masters/);
+    const binding = docs.find((d) => d.kind === "ValidatingAdmissionPolicyBinding" && d.metadata.name === "tf-toolfleet-server-pods")!;
+    expect(binding.spec).toMatchObject({ policyName: "tf-toolfleet-server-pods", paramRef: { name: "tf-toolfleet-server-pods", parameterNotFoundAction: "Deny" } });
+  });
+
   it("alerts and the dashboard query only metrics the code exports", async () => {
     const docs = await render(["--set=monitoring.prometheusRule.enabled=true"]);
     const rules = JSON.stringify(docs.find((d) => d.kind === "PrometheusRule"));

@@ -22,7 +22,8 @@ import { join } from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { McpServer as SdkServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { DEFAULT_REVIEWER_GROUPS } from "../crds/index.js";
+import { DEFAULT_REVIEWER_GROUPS, SYSTEM_NAMESPACE } from "../crds/index.js";
+import { SERVER_PODS_WRITERS_CONFIGMAP } from "../crds/server-pods-policy.js";
 import { McpServerType } from "../mcpserver/type.js";
 import { startOperator, type RunningOperator } from "../operator/operator.js";
 import { KubeClient } from "../runtime/index.js";
@@ -138,9 +139,22 @@ async function can(kc: KubeConfig, attrs: { verb: string; resource: string; grou
   return res.status?.allowed === true;
 }
 
+/**
+ * The control plane's own server-pods policy (installed with the API, in every namespace) trusts
+ * the admin as the operator. The release's operator runs as its ServiceAccount, so for this suite
+ * it joins that list too, as it would on a cluster that had the project's policy before the chart.
+ */
+async function trustInProjectPolicy(identity: string, trusted: boolean): Promise<void> {
+  const cm = JSON.parse((await kubectl(["get", "configmap", SERVER_PODS_WRITERS_CONFIGMAP, "-n", SYSTEM_NAMESPACE, "-o", "json"])).stdout) as { data: Record<string, string> };
+  const writers = cm.data.deployments!.split(",").filter((w) => w !== identity);
+  cm.data.deployments = (trusted ? [identity, ...writers] : writers).join(",");
+  await kubectl(["replace", "-f", "-"], { input: JSON.stringify(cm) });
+}
+
 beforeAll(async () => {
   mkdirSync(work, { recursive: true });
   releaseNs = await testNamespace("tf-chart");
+  await trustInProjectPolicy(`system:serviceaccount:${releaseNs}:${operatorName}`, true);
   serverNs = await testNamespace("tf-chart-srv");
   otherNs = await testNamespace("tf-chart-other");
   await grantRoles(serverNs);
@@ -153,6 +167,7 @@ afterAll(async () => {
   await helm(["uninstall", release, "-n", releaseNs, "--ignore-not-found"], kube);
   if (mcp?.listening) await new Promise((r) => mcp!.close(r));
   for (const ns of [serverNs, otherNs, releaseNs]) if (ns) await deleteNamespace(ns);
+  if (releaseNs) await trustInProjectPolicy(`system:serviceaccount:${releaseNs}:${operatorName}`, false);
 });
 
 describe("helm install of charts/toolfleet", () => {
@@ -191,6 +206,7 @@ describe("helm install of charts/toolfleet", () => {
       { verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: serverNs },
       { verb: "create", group: "rbac.authorization.k8s.io", resource: "clusterroles" },
       { verb: "update", resource: "configmaps", name: `${release}-toolfleet-reviewers`, namespace: releaseNs },
+      { verb: "update", resource: "configmaps", name: `${release}-toolfleet-server-pods`, namespace: releaseNs },
       { verb: "patch", group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies" },
       { verb: "create", resource: "serviceaccounts", subresource: "token", name: "default", namespace: releaseNs },
       { verb: "update", group: "coordination.k8s.io", resource: "leases", namespace: otherNs },

@@ -21,12 +21,13 @@ import type { ServerPolicy } from "../policy/index.js";
 import { freePort, startAirflow, startSparkHistory, startTrino } from "./backends/harness.js";
 import { createAirflowServer } from "../servers/airflow/server.js";
 import { airflowConfigFromEnv, type AirflowServerConfig } from "../servers/airflow/config.js";
-import type { AuditSink, DomainServer, Env, KitOptions, Logger } from "../servers/kit/index.js";
+import type { AuditSink, DomainServer, Env, KitOptions } from "../servers/kit/index.js";
 import { createPrestoServer } from "../servers/presto/server.js";
 import { prestoConfigFromEnv, type PrestoServerConfig } from "../servers/presto/config.js";
 import { createSparkServer } from "../servers/spark/server.js";
 import { sparkConfigFromEnv, type SparkServerConfig } from "../servers/spark/config.js";
 import type { UsageHook } from "../servers/kit/usage/call.js";
+import type { Logger } from "../common/log.js";
 
 export const DOMAIN_SERVERS = ["presto", "spark", "airflow"] as const;
 export type DomainServerName = (typeof DOMAIN_SERVERS)[number];

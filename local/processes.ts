@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
+import { waitFor } from "./wait-for.js";
 
 export interface ChildService {
   name: string;
@@ -33,11 +34,6 @@ export function startChild(name: string, command: string, args: string[], env: N
 
 /** Resolves once `ready()` is true; rejects early, naming the log, if the child exits first. */
 export async function waitUntilReady(service: ChildService, ready: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (service.process.exitCode !== null) throw new Error(`${service.name} exited (${service.process.exitCode}); see ${service.log}`);
-    if (await ready()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${service.name} is not ready after ${timeoutMs / 1000}s; see ${service.log}`);
+  const exited = () => (service.process.exitCode === null ? undefined : `exited (${service.process.exitCode}); see ${service.log}`);
+  await waitFor(`${service.name} (log: ${service.log})`, ready, timeoutMs, 250, exited);
 }

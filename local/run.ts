@@ -20,7 +20,6 @@ import { clientCredentials } from "./cluster/pki.js";
 import { DEFAULT_REVIEWER_GROUPS } from "../crds/index.js";
 import { EDITOR_ROLE, REVIEWER_ROLE } from "../crds/rbac.js";
 import { CLI_CLIENT_ID, DEMO_PEOPLE, MCP_AUDIENCE, REGISTRY_AUDIENCE, UI_CLIENT_ID } from "../registry-api/index.js";
-import { createLogger } from "../servers/kit/index.js";
 import { clusterUp } from "./cluster/cli.js";
 import { httpOk, pki, readState, runningCluster, stopCluster } from "./cluster/controlplane.js";
 import { clusterTls } from "./cluster/harness.js";
@@ -34,6 +33,7 @@ import { loadKubeconfigFile } from "../runtime/kubeconfig.js";
 import { approveAsReviewers, keepPoliciesInSync, waitInCache, type ServerCache } from "./reviews.js";
 import { startChild, waitUntilReady } from "./processes.js";
 import { usageRecorders } from "./usage-reporting.js";
+import { createLogger } from "../common/log.js";
 
 const SERVERS_NAMESPACE = "data-platform";
 const SAMPLES_NAMESPACE = "toolfleet-samples";

@@ -5,8 +5,9 @@
  *   const servers = await watchMcpServers(kubeConfig, { namespaces: [] });
  *   servers.list(); servers.get(ns, name); servers.onChange((type, obj) => …); await servers.stop();
  */
-import { Informer, KubeClient, type ConnectionConfig, type InformerOptions, type Logger } from "../runtime/index.js";
+import { Informer, KubeClient, type ConnectionConfig, type InformerOptions } from "../runtime/index.js";
 import { McpServerType, type McpServerObject } from "./type.js";
+import type { Logger } from "../common/log.js";
 
 export interface McpServerCacheOptions<T extends McpServerObject = McpServerObject> {
   namespaces?: readonly string[];

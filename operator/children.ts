@@ -13,7 +13,7 @@ import type { McpServerObject as McpServer } from "../mcpserver/type.js";
 import { serverPolicy } from "../policy/from-mcpserver.js";
 import { controllerReference, CoreTypes, type KubeObject, type ResourceType } from "../runtime/index.js";
 import { McpServerType } from "../mcpserver/type.js";
-import { canonicalJson } from "./spec-hash.js";
+import { canonicalJson } from "../common/canonical-json.js";
 import { APPLIED_HASH_ANNOTATION, childNames, labelsFor, POLICY_HASH_ANNOTATION, POLICY_KEY, POLICY_MOUNT, selectorFor, serverUrl } from "../mcpserver/names.js";
 
 /** What every workload needs to verify its callers (the operator's --oidc-* and --sa-* flags). */
@@ -164,8 +164,8 @@ function deployment(ctx: BuildContext): Omit<Obj, "metadata"> {
     // Where the other replicas reach this one: a 2025 session, or a 2026 confirmation, that
     // lands on another replica is forwarded here (servers/kit). The replicas' shared key comes
     // from the spec's env (TOOLFLEET_REPLICA_KEY from a Secret, a reviewed reference).
-    { name: "POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
-    { name: "TOOLFLEET_REPLICA_URL", value: `http://$(POD_IP):${w.port}` },
+    // The kit makes the URL from the address and PORT (an IPv6 address goes in brackets).
+    { name: "TOOLFLEET_REPLICA_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
     // Usage records go to the registry with a token of the pod's own service account for the
     // registry's audience (projected below), buffered on a volume that outlives the container.
     ...(config.usage

@@ -5,7 +5,8 @@
  */
 import { loadConfig, OperatorConfigError, usage } from "./config.js";
 import { startOperator } from "./operator.js";
-import { createLogger, KubeconfigError, loadConnection } from "../runtime/index.js";
+import { KubeconfigError, loadConnection } from "../runtime/index.js";
+import { createLogger } from "../common/log.js";
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help")) {
@@ -37,6 +38,6 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   const known = err instanceof OperatorConfigError || err instanceof KubeconfigError;
   const message = known ? `configuration: ${(err as Error).message}` : (err as Error).stack ?? String(err);
-  process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "operator failed to start", error: message })}\n`);
+  createLogger({ component: "toolfleet-operator" }).error("operator failed to start", { error: message });
   process.exit(known ? 2 : 1);
 });

@@ -8,7 +8,6 @@ import { reviewersConfigMap } from "../crds/review-policy.js";
 import {
   ControllerMetrics,
   CoreTypes,
-  createLogger,
   EventRecorder,
   For,
   KubeClient,
@@ -19,8 +18,8 @@ import {
   type Controller,
   type HealthServer,
   type KubeObject,
-  type Logger,
 } from "../runtime/index.js";
+import { createLogger, type Logger } from "../common/log.js";
 import { CHILD_TYPES, slimChild } from "./children.js";
 import type { OperatorConfig } from "./config.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/type.js";

@@ -7,7 +7,6 @@
  */
 import { McpServerSpec, type McpServerStatus } from "../crds/index.js";
 import {
-  canonicalEqual,
   conditionTransitions,
   CoreTypes,
   nowTime,
@@ -20,6 +19,7 @@ import {
   type ReconcileRequest,
   type ResourceType,
 } from "../runtime/index.js";
+import { canonicalEqual } from "../common/canonical-json.js";
 import { viewHash, type DesiredChild, type SlimChild } from "./children.js";
 import type { OperatorConfig } from "./config.js";
 import { decide, type Plan } from "./decide.js";

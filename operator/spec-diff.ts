@@ -5,7 +5,8 @@
  * (spec.tools[name=query].description); sets of strings are compared as sets.
  */
 import type { McpServerSpec, ServedSpec } from "../crds/index.js";
-import { canonicalJson, reviewedContent } from "./spec-hash.js";
+import { reviewedContent } from "./spec-hash.js";
+import { canonicalJson } from "../common/canonical-json.js";
 
 export interface FieldChange {
   path: string;

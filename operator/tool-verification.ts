@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { ToolSpec } from "../crds/index.js";
 import { listServerTools, ToolsClientError, type ListServerToolsOptions, type Tool } from "./mcp-tools-client.js";
-import { canonicalJson } from "./spec-hash.js";
+import { canonicalJson } from "../common/canonical-json.js";
 
 export type VerificationOutcome =
   /** tools/list matches spec.tools exactly. */

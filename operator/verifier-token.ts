@@ -4,7 +4,8 @@
  * it is sent to (its URL is the audience), so a server cannot replay it against another. Tokens
  * are cached per audience until 80% of their lifetime.
  */
-import { CoreTypes, KubeApiError, type KubeClient, type KubeObject, type Logger } from "../runtime/index.js";
+import { CoreTypes, KubeApiError, type KubeClient, type KubeObject } from "../runtime/index.js";
+import type { Logger } from "../common/log.js";
 
 export interface TokenSource {
   tokenFor(audience: string): Promise<string | undefined>;

@@ -19,6 +19,7 @@ import { uiRoutes } from "./ui/routes.js";
 import { mountUsageApi } from "./usage/api.js";
 import type { UsageStore } from "./usage/store.js";
 import type { RoleGroups } from "./visibility.js";
+import { createLogger, type Logger } from "../common/log.js";
 
 export interface RegistryAppOptions {
   catalog: Catalog;
@@ -36,10 +37,13 @@ export interface RegistryAppOptions {
   metrics?: RegistryMetrics;
   /** Usage records, impact and feedback; unset: those endpoints do not exist. */
   usage?: UsageStore;
+  /** Where a request that failed inside the registry is logged; stderr unless set. */
+  log?: Logger;
 }
 
 export function createRegistryApp(options: RegistryAppOptions) {
   const app = express();
+  const log = options.log ?? createLogger({ component: "toolfleet-registry" });
   app.disable("x-powered-by");
   app.set("etag", false);
   const metrics = options.metrics ?? new RegistryMetrics(options.catalog);
@@ -96,7 +100,7 @@ export function createRegistryApp(options: RegistryAppOptions) {
       res.status(e.status).json({ error: `body: ${e.message ?? "refused"}`, parameter: "body" });
       return;
     }
-    process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "request failed", path: req.path, error: String(e.message ?? err) })}\n`);
+    log.error("request failed", { path: req.path, error: String(e.message ?? err) });
     res.status(500).json({ error: "internal error" });
   });
   return app;

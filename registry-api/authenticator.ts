@@ -4,11 +4,10 @@
  * cluster's own keys, whose issuer is discovered from the API server.
  */
 import { readFileSync } from "node:fs";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { FetchImplementation, JSONWebKeySet } from "jose";
 import type { RequestOptions } from "node:https";
 import { createAuthenticator, kubernetesJwksFetch, type Authenticator, type AuthenticatorOptions, type KeySource } from "../auth/index.js";
-import { KubeClient } from "../runtime/index.js";
+import { KubeClient, type ConnectionConfig } from "../runtime/index.js";
 import type { RegistryConfig } from "./config.js";
 import { RegistryConfigError } from "./config.js";
 
@@ -19,24 +18,32 @@ export async function clusterIssuer(client: KubeClient): Promise<string> {
   return doc.issuer;
 }
 
-/**
- * jose fetches the cluster's JWKS from the API server with the kubeconfig's CA and credentials
- * (the issuer's public URL may not be reachable from here, and the keys are not public).
- */
-async function clusterJwksFetch(kc: KubeConfig): Promise<FetchImplementation> {
+/** The connection's CA, client certificate and bearer token as they are now (token files rotate). */
+async function credentialsOf(kc: ConnectionConfig): Promise<RequestOptions & { bearer?: string }> {
   const opts: RequestOptions = {};
   await kc.applyToHTTPSOptions(opts);
-  if (!opts.ca) throw new RegistryConfigError("--service-account-audience: the kubeconfig names no cluster CA, needed to fetch the cluster's keys");
   const headers = (opts.headers ?? {}) as Record<string, string | undefined>;
   const bearer = (headers.Authorization ?? headers.authorization)?.replace(/^Bearer\s+/i, "");
+  return { ...opts, ...(bearer ? { bearer } : {}) };
+}
+
+/**
+ * jose fetches the cluster's JWKS from the API server with the kubeconfig's CA and credentials
+ * (the issuer's public URL may not be reachable from here, and the keys are not public). The
+ * same credentials post TokenReviews; a bearer token is read again for every request, so a
+ * projected token the kubelet rotates never goes stale here.
+ */
+async function clusterJwksFetch(kc: ConnectionConfig): Promise<FetchImplementation> {
+  const opts = await credentialsOf(kc);
+  if (!opts.ca) throw new RegistryConfigError("--service-account-audience: the kubeconfig names no cluster CA, needed to fetch the cluster's keys");
   return kubernetesJwksFetch({
     ca: opts.ca as string | Buffer,
-    ...(bearer ? { bearerToken: bearer } : {}),
+    ...(opts.bearer ? { bearerToken: async () => (await credentialsOf(kc)).bearer ?? "" } : {}),
     ...(opts.cert && opts.key ? { clientCert: { cert: opts.cert as string | Buffer, key: opts.key as string | Buffer } } : {}),
   });
 }
 
-export async function registryAuthenticator(config: RegistryConfig, kc: KubeConfig | undefined): Promise<Authenticator | undefined> {
+export async function registryAuthenticator(config: RegistryConfig, kc: ConnectionConfig | undefined): Promise<Authenticator | undefined> {
   const options: AuthenticatorOptions = { cacheSize: config.tokenCacheSize };
   if (config.users) {
     let keys: KeySource;

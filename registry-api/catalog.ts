@@ -12,10 +12,9 @@
 import { McpServerSpec, ServedSpec, type McpServerStatus } from "../crds/index.js";
 import { serverPolicy } from "../policy/index.js";
 import { registryName, serverUrl } from "../mcpserver/index.js";
-import type { Logger } from "../runtime/index.js";
-import { silentLogger } from "../runtime/index.js";
 import type { ServerPolicy } from "../policy/index.js";
 import type { CachedServer } from "./server-cache.js";
+import { silentLogger, type Logger } from "../common/log.js";
 
 export interface CatalogEntry {
   /** `namespace/name` of the McpServer. */

@@ -1,12 +1,13 @@
 /**
  * The registry's entrypoint: `node dist/registry-api/main.js [--flag=value …]`, reading
- * McpServers with the credentials of KUBECONFIG (or the pod's service account). SIGTERM/SIGINT
+ * McpServers with the credentials of KUBECONFIG, ~/.kube/config or the pod's service account
+ * (token files are read again as they rotate). SIGTERM/SIGINT
  * stop it after in-flight requests.
  */
-import { KubeConfig } from "@kubernetes/client-node";
-import { createLogger } from "../runtime/index.js";
+import { KubeconfigError, loadConnection } from "../runtime/index.js";
 import { loadRegistryConfig, RegistryConfigError, usage } from "./config.js";
 import { startRegistry } from "./registry.js";
+import { createLogger } from "../common/log.js";
 
 async function main(): Promise<void> {
   if (process.argv.includes("--help")) {
@@ -15,9 +16,7 @@ async function main(): Promise<void> {
   }
   const config = loadRegistryConfig();
   const log = createLogger({ component: "toolfleet-registry" }, { level: config.logLevel });
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  const registry = await startRegistry(config, kc, log);
+  const registry = await startRegistry(config, loadConnection(), log);
   log.info("serving", { url: registry.url, servers: registry.catalog.entries().length });
   let stopping = false;
   const stop = (signal: string) => {
@@ -36,7 +35,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const message = err instanceof RegistryConfigError ? `configuration: ${err.message}` : ((err as Error).stack ?? String(err));
-  process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: "error", msg: "registry failed to start", error: message })}\n`);
-  process.exit(err instanceof RegistryConfigError ? 2 : 1);
+  const configuration = err instanceof RegistryConfigError || err instanceof KubeconfigError;
+  const message = configuration ? `configuration: ${(err as Error).message}` : ((err as Error).stack ?? String(err));
+  createLogger({ component: "toolfleet-registry" }).error("registry failed to start", { error: message });
+  process.exit(configuration ? 2 : 1);
 });

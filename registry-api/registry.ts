@@ -4,8 +4,7 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { KubeConfig } from "@kubernetes/client-node";
-import { silentLogger, type Logger } from "../runtime/index.js";
+import type { ConnectionConfig } from "../runtime/index.js";
 import { createRegistryApp } from "./app.js";
 import { registryAuthenticator } from "./authenticator.js";
 import { Catalog } from "./catalog.js";
@@ -13,6 +12,7 @@ import type { RegistryConfig } from "./config.js";
 import { watchServers, type ServerCache } from "./server-cache.js";
 import { openUsageStore } from "./usage/open.js";
 import type { UsageStore } from "./usage/store.js";
+import { silentLogger, type Logger } from "../common/log.js";
 
 export interface RunningRegistry {
   url: string;
@@ -23,7 +23,7 @@ export interface RunningRegistry {
   stop(): Promise<void>;
 }
 
-export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log: Logger = silentLogger): Promise<RunningRegistry> {
+export async function startRegistry(config: RegistryConfig, kc: ConnectionConfig, log: Logger = silentLogger): Promise<RunningRegistry> {
   const authenticator = await registryAuthenticator(config, kc);
   const usage = await openUsageStore(config.usageDatabase, log);
   const cache = await watchServers(kc, { namespaces: config.namespaces, log });
@@ -64,6 +64,7 @@ export async function startRegistry(config: RegistryConfig, kc: KubeConfig, log:
     ...(config.uiClientId && config.users ? { uiSignIn: { issuer: config.users.issuer, clientId: config.uiClientId } } : {}),
     health: { live: () => cache.healthy(), ready: () => cache.hasSynced() },
     usage,
+    log,
   });
   server.on("request", app);
   return {

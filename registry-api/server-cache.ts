@@ -3,9 +3,9 @@
  * restarts, relists and lost watches are handled once for everyone). No second database: every
  * replica builds the same cache from the API server and so gives the same answers.
  */
-import type { KubeConfig } from "@kubernetes/client-node";
 import { watchMcpServers, type McpServerObject } from "../mcpserver/index.js";
-import type { Informer, Logger } from "../runtime/index.js";
+import type { ConnectionConfig, Informer } from "../runtime/index.js";
+import type { Logger } from "../common/log.js";
 
 /** An McpServer as cached here, with when the API server last recorded a write to it. */
 export interface CachedServer extends McpServerObject {
@@ -45,6 +45,6 @@ export interface ServerCacheOptions {
 export type ServerCache = Informer<CachedServer>;
 
 /** Starts watching McpServers and resolves once the first list is in. */
-export function watchServers(kc: KubeConfig, options: ServerCacheOptions = {}): Promise<ServerCache> {
+export function watchServers(kc: ConnectionConfig, options: ServerCacheOptions = {}): Promise<ServerCache> {
   return watchMcpServers<CachedServer>(kc, { ...options, transform: toCached, userAgent: "toolfleet-registry" });
 }

@@ -5,11 +5,11 @@
  */
 import type { KubeClient } from "./kube-client.js";
 import { Informer, type ObjectCache } from "./informer.js";
-import { silentLogger, type Logger } from "./log.js";
 import { ControllerMetrics } from "./metrics.js";
 import { controllerOf, keyOf, objectKey, splitKey, type KubeObject, type ObjectKey, type ResourceType } from "./objects.js";
 import { PerKeyBackoff } from "./backoff.js";
 import { WorkQueue } from "./work-queue.js";
+import { silentLogger, type Logger } from "../common/log.js";
 
 /** What to do after a reconcile that succeeded. */
 export interface Action {
@@ -127,7 +127,7 @@ export class Controller<T extends KubeObject> {
     private readonly options: ControllerOptions,
   ) {
     this.metrics = options.metrics ?? new ControllerMetrics(undefined, { defaultMetrics: false });
-    this.log = (options.log ?? silentLogger).with({ controller: options.name });
+    this.log = (options.log ?? silentLogger).child({ controller: options.name });
     this.backoff = new PerKeyBackoff({ ...(options.backoff ?? { initialMs: 500, maxMs: 5 * 60_000 }), jitter: 0.2 });
     const informerOptions = (type: ResourceType, labelSelector?: string, transform?: (obj: KubeObject) => KubeObject) => ({
       namespaces: options.namespaces,
@@ -252,7 +252,7 @@ export class Controller<T extends KubeObject> {
 
   private async process(key: ObjectKey, queue: WorkQueue): Promise<void> {
     const { namespace, name } = splitKey(key);
-    const log = this.log.with({ namespace, name });
+    const log = this.log.child({ namespace, name });
     const end = this.metrics.reconcileDuration.startTimer({ controller: this.options.name });
     try {
       const action = await this.reconcile({ key, namespace, name, object: this.primary.getByKey(key), log });

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { KubeClient } from "./kube-client.js";
 import { apiVersionOf, CoreTypes, type KubeObject, type ResourceType } from "./objects.js";
-import type { Logger } from "./log.js";
+import type { Logger } from "../common/log.js";
 
 export type EventType = "Normal" | "Warning";
 

@@ -2,7 +2,7 @@
  * A small controller runtime on the Kubernetes API, knowing nothing of any custom resource:
  * informers (list + watch cache), a work queue, controllers declared as For(...).owns(...),
  * server-side apply through one client, finalizers, conditions, leader election, metrics,
- * health endpoints, JSON logs and command-line flags.
+ * health endpoints, and command-line flags.
  */
 export * from "./objects.js";
 export * from "./kube-client.js";
@@ -16,7 +16,6 @@ export * from "./finalizer.js";
 export * from "./events.js";
 export * from "./metrics.js";
 export * from "./health-server.js";
-export * from "./log.js";
 export * from "./backoff.js";
 export * from "./rate-limiter.js";
 export * from "./subset.js";

@@ -6,10 +6,9 @@
  * talking). A periodic resync replays every cached object to the listeners.
  */
 import { KubeApiError, type KubeClient } from "./kube-client.js";
-import type { Logger } from "./log.js";
-import { silentLogger } from "./log.js";
 import { backoffDelay, sleep } from "./backoff.js";
 import { keyOf, objectKey, type KubeObject, type ObjectKey, type ResourceType } from "./objects.js";
+import { silentLogger, type Logger } from "../common/log.js";
 
 export type ChangeType = "added" | "updated" | "deleted" | "resync";
 export type ChangeListener<T> = (type: ChangeType, obj: T, old?: T) => void;
@@ -73,7 +72,7 @@ export class Informer<T extends KubeObject> implements ObjectCache<T> {
     private readonly options: InformerOptions<T> = {},
   ) {
     this.scopes = type.namespaced && options.namespaces && options.namespaces.length > 0 ? [...options.namespaces] : [undefined];
-    this.log = (options.log ?? silentLogger).with({ informer: type.plural });
+    this.log = (options.log ?? silentLogger).child({ informer: type.plural });
   }
 
   start(): void {

@@ -6,9 +6,9 @@
  * leader releases the lease so a standby takes over at once.
  */
 import { KubeApiError, type KubeClient } from "./kube-client.js";
-import { silentLogger, type Logger } from "./log.js";
 import { CoreTypes, type KubeObject } from "./objects.js";
 import { sleep } from "./backoff.js";
+import { silentLogger, type Logger } from "../common/log.js";
 
 interface Lease extends KubeObject {
   spec?: {
@@ -53,7 +53,7 @@ export class LeaderElector {
     this.renewDeadlineMs = options.renewDeadlineMs ?? 8_000;
     this.retryPeriodMs = options.retryPeriodMs ?? 2_000;
     if (this.renewDeadlineMs >= this.leaseDurationMs) throw new RangeError("leader election: the renew deadline must be shorter than the lease duration");
-    this.log = (options.log ?? silentLogger).with({ lease: `${options.namespace}/${options.name}`, identity: options.identity });
+    this.log = (options.log ?? silentLogger).child({ lease: `${options.namespace}/${options.name}`, identity: options.identity });
   }
 
   get isLeader(): boolean {

@@ -8,10 +8,11 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ElicitRequestSchema, type CallToolResult, type ElicitResult } from "@modelcontextprotocol/sdk/types.js";
 import { TestIssuer } from "../auth/test/token-issuer.js";
-import { MemoryAuditSink, createLogger, type DomainServer, type RunningServer } from "../servers/kit/index.js";
+import { MemoryAuditSink, type DomainServer, type RunningServer } from "../servers/kit/index.js";
 import { PolicyVolume } from "../servers/kit/test/fixture.js";
 import { DEFAULT_VERIFIER, policyFromMcpServer, readSample, type DomainServerName } from "../local/domain-servers.js";
 import { connectManual, isQuestion, type ToolAnswer as RevisionAnswer } from "./mcp-clients.js";
+import { createLogger } from "../common/log.js";
 
 export interface DomainHarness {
   name: DomainServerName;

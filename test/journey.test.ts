@@ -28,9 +28,10 @@ import type { RunningOperator } from "../operator/operator.js";
 import { loadRegistryConfig } from "../registry-api/config.js";
 import { MCP_AUDIENCE, REGISTRY_AUDIENCE } from "../registry-api/demo-identity.js";
 import { startRegistry, type RunningRegistry } from "../registry-api/registry.js";
-import { createLogger, type AuditRecord } from "../servers/kit/index.js";
+import type { AuditRecord } from "../servers/kit/index.js";
 import { people } from "../cli/test/people.js";
 import { getServer, grantRoles, releaseMcpServers, startTestOperator, waitFor } from "./operator/harness.js";
+import { createLogger } from "../common/log.js";
 
 const work = mkdtempSync(join(tmpdir(), "toolfleet-journey-"));
 let ns: string;

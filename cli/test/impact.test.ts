@@ -4,8 +4,8 @@
  * by the servers' own service accounts, people's sessions holding tokens of a test issuer the
  * registry trusts (signing in itself is cli.test.ts's), and what each person sees: the tables,
  * JSON and YAML, and the errors (not signed in, unknown or invisible server, minutes out of
- * range refused before any request, the registry's 400 naming the field). No cluster:
- * `make build`, then TOOLFLEET_NO_CLUSTER=1.
+ * range refused before any request, the registry's 400 naming the field). No cluster: it is
+ * in the unit project (`make build` first: the registry runs from dist/).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createHash, randomUUID } from "node:crypto";

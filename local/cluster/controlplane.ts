@@ -13,6 +13,7 @@ import { clientCredentials, ensurePki, type ClientCredentials, type Pki } from "
 import { adminKubeconfigPath, clusterDir, repoRoot, stateDir } from "./paths.js";
 import { writeKubeconfig } from "./kubeconfig.js";
 import { alive, withLock } from "./lock.js";
+import { waitFor } from "../wait-for.js";
 
 export { alive } from "./lock.js";
 
@@ -212,17 +213,6 @@ function componentKubeconfigs(state: ClusterState, p: Pki): Record<string, strin
   };
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, dead?: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    const why = dead?.();
-    if (why) throw new Error(`${what}: ${why}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what}: not ready after ${timeoutMs / 1000}s`);
-}
-
 function tail(file: string, lines = 15): string {
   try {
     return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
@@ -249,11 +239,7 @@ export async function startCluster(): Promise<ClusterState> {
     // Up but not answering: a component may be restarting (a fault test) or the machine busy.
     // Give it time rather than wiping a control plane that others are using.
     progress("a control plane is running but not ready; waiting for it");
-    const deadline = Date.now() + 90_000;
-    while (!running && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 500));
-      running = await runningCluster();
-    }
+    running = await waitFor("the running control plane to answer", runningCluster, 90_000, 500).catch(() => undefined);
   }
   if (running) {
     progress(`reusing the control plane at ${running.server}`);
@@ -280,12 +266,12 @@ export async function startCluster(): Promise<ClusterState> {
 
   state.pids.etcd = startComponent("etcd", state, p, kubeconfigs);
   writeState(state);
-  await waitFor("etcd", () => httpOk(`http://127.0.0.1:${ports.etcd}/health`), 30_000, diedMessage(state, "etcd"));
+  await waitFor("etcd", () => httpOk(`http://127.0.0.1:${ports.etcd}/health`), 30_000, 200, diedMessage(state, "etcd"));
   progress(`etcd ready on 127.0.0.1:${ports.etcd} (${since()})`);
 
   state.pids["kube-apiserver"] = startComponent("kube-apiserver", state, p, kubeconfigs);
   writeState(state);
-  await waitFor("kube-apiserver", async () => (await apiGet(state, "/readyz")).status === 200, 120_000, diedMessage(state, "kube-apiserver"));
+  await waitFor("kube-apiserver", async () => (await apiGet(state, "/readyz")).status === 200, 120_000, 200, diedMessage(state, "kube-apiserver"));
   progress(`kube-apiserver ready at ${state.server} (${since()})`);
 
   for (const c of ["kube-controller-manager", "kube-scheduler", "kwok"] as const) {
@@ -315,7 +301,7 @@ async function restartUnlocked(c: Component): Promise<void> {
   state.pids[c] = startComponent(c, state, p, componentKubeconfigs(state, p));
   writeState(state);
   if (c === "kube-apiserver") {
-    await waitFor("kube-apiserver", async () => (await apiGet(state, "/readyz")).status === 200, 120_000, diedMessage(state, c));
+    await waitFor("kube-apiserver", async () => (await apiGet(state, "/readyz")).status === 200, 120_000, 200, diedMessage(state, c));
   }
 }
 

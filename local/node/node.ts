@@ -36,6 +36,7 @@ import {
 } from "./config.js";
 import { killPodProcesses, missingSystemPrograms, prepareHost, restoreHost, snapshotHost, type HostSnapshot } from "./host.js";
 import { Ctr, nodeImage, pauseImage, projectImages } from "./images.js";
+import { waitFor } from "../wait-for.js";
 
 export const NODE_COMPONENTS = ["containerd", "kubelet", "kube-proxy", "kube-router"] as const;
 export type NodeComponent = (typeof NODE_COMPONENTS)[number];
@@ -79,17 +80,6 @@ function tail(file: string, lines = 20): string {
   } catch {
     return "";
   }
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, died?: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    const why = died?.();
-    if (why) throw new Error(`${what}: ${why}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what}: not ready after ${timeoutMs / 1000}s`);
 }
 
 const diedMessage = (state: NodeState, c: NodeComponent) => () =>
@@ -274,7 +264,7 @@ async function startFresh(cluster: ClusterState, binDir: string, t0: number, sin
       }
     },
     60_000,
-    diedMessage(state, "containerd"),
+    250, diedMessage(state, "containerd"),
   );
   ctr.importImage(pause);
   state.images.push(pause.ref);
@@ -282,15 +272,15 @@ async function startFresh(cluster: ClusterState, binDir: string, t0: number, sin
 
   state.pids.kubelet = startComponent("kubelet", state, l, kubeconfigs);
   writeNodeState(state);
-  await waitFor("kubelet", nodeReady, 120_000, diedMessage(state, "kubelet"));
+  await waitFor("kubelet", nodeReady, 120_000, 250, diedMessage(state, "kubelet"));
   state.readySeconds = Math.round((Date.now() - t0) / 100) / 10;
   progress(`kubelet registered ${REAL_NODE}, Ready (${since()})`);
 
   state.pids["kube-proxy"] = startComponent("kube-proxy", state, l, kubeconfigs);
   state.pids["kube-router"] = startComponent("kube-router", state, l, kubeconfigs);
   writeNodeState(state);
-  await waitFor("kube-proxy", () => httpOk(`http://127.0.0.1:${state.ports.proxyHealthz}/healthz`), 60_000, diedMessage(state, "kube-proxy"));
-  await waitFor("kube-router", () => httpOk(`http://127.0.0.1:${state.ports.routerHealth}/healthz`), 60_000, diedMessage(state, "kube-router"));
+  await waitFor("kube-proxy", () => httpOk(`http://127.0.0.1:${state.ports.proxyHealthz}/healthz`), 60_000, 250, diedMessage(state, "kube-proxy"));
+  await waitFor("kube-router", () => httpOk(`http://127.0.0.1:${state.ports.routerHealth}/healthz`), 60_000, 250, diedMessage(state, "kube-router"));
   progress(`kube-proxy (nftables) and kube-router (NetworkPolicy firewall) running (${since()})`);
 
   const node = nodeImage();

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import type { McpServerStatus } from "../../crds/index.js";
-import { silentLogger, type KubeObject, type ObjectCache, type ResourceType } from "../../runtime/index.js";
+import type { KubeObject, ObjectCache, ResourceType } from "../../runtime/index.js";
 import type { McpServerObject } from "../../mcpserver/type.js";
 import { slimChild } from "../children.js";
 import { loadConfig } from "../config.js";
@@ -14,6 +14,7 @@ import type { ReconcilerClient } from "../reconciler-client.js";
 import type { ControllerRevision } from "../revisions.js";
 import { specHash } from "../spec-hash.js";
 import { sampleServer } from "./fixtures.js";
+import { silentLogger } from "../../common/log.js";
 
 type Write = { verb: string; kind: string; name: string; body?: KubeObject };
 

@@ -18,7 +18,7 @@ import type { McpServerObject } from "../../mcpserver/type.js";
 const dir = fileURLToPath(new URL("../../crds/samples/", import.meta.url));
 const samples = readdirSync(dir).filter((f) => f.endsWith(".yaml"));
 
-function containerEnv(file: string, flags: string[]): Record<string, string> {
+function containerEnv(file: string, flags: string[], podIP = "10.88.0.7"): Record<string, string> {
   const raw = parse(readFileSync(dir + file, "utf8")) as McpServerObject;
   raw.metadata.uid = "uid-1";
   const config = loadConfig(flags, {});
@@ -35,7 +35,7 @@ function containerEnv(file: string, flags: string[]): Record<string, string> {
   const env = deployment.spec.template.spec.containers[0]!.env;
   // What the kubelet would give the process: the pod's own fields resolved, $(NAME) expanded from
   // the entries before it, the last entry of a name wins.
-  const pod: Record<string, string> = { "status.podIP": "10.88.0.7" };
+  const pod: Record<string, string> = { "status.podIP": podIP };
   const out: Record<string, string> = {};
   for (const e of env) {
     const value = e.value !== undefined ? e.value.replace(/\$\(([A-Z0-9_]+)\)/g, (m, name: string) => out[name] ?? m) : e.valueFrom?.fieldRef ? pod[e.valueFrom.fieldRef.fieldPath] : undefined;
@@ -64,8 +64,8 @@ describe.each(samples)("the sample %s", (file) => {
     const env = containerEnv(file, CHART_FLAGS);
     const options = optionsFromEnv(env);
     // The other replicas reach this one at its pod address (sessions and confirmations forwarded).
-    expect(env.TOOLFLEET_REPLICA_URL).toMatch(/^http:\/\/10\.88\.0\.7:\d+$/);
-    expect(options.replicaUrl).toBe(env.TOOLFLEET_REPLICA_URL);
+    expect(env.TOOLFLEET_REPLICA_IP).toBe("10.88.0.7");
+    expect(options.replicaUrl).toBe(`http://10.88.0.7:${env.PORT}`);
     expect(options.auth.users).toMatchObject({ issuer: "https://idp.example.com", groupsClaim: "roles", audience: [expect.stringMatching(/^http:\/\/[a-z]+\.[a-z-]+\.svc\.cluster\.local:8080\/mcp$/)] });
     expect(options.auth.serviceAccounts).toMatchObject({ issuer: "https://kubernetes.default.svc" });
     expect(options.publicUrl).toMatch(/^http:\/\/[a-z]+\.[a-z-]+\.svc\.cluster\.local:8080$/);
@@ -83,6 +83,11 @@ describe.each(samples)("the sample %s", (file) => {
     const env = containerEnv(file, CHART_FLAGS.filter((f) => !f.startsWith("--usage-")));
     expect(env.TOOLFLEET_USAGE_URL).toBeUndefined();
     expect(optionsFromEnv(env).usage).toBeUndefined();
+  });
+
+  it("gives the other replicas a valid URL on an IPv6 pod network too", () => {
+    const env = containerEnv(file, CHART_FLAGS, "fd00:10:88::7");
+    expect(optionsFromEnv(env).replicaUrl).toBe(`http://[fd00:10:88::7]:${env.PORT}`);
   });
 
   it("would not start without them (the check is real)", () => {

@@ -3,7 +3,7 @@
  * (spec as a team would, status as the operator would: the registry's contract is "serve what
  * status says"), a registry on them with a test issuer, and an HTTP client.
  */
-import { KubeClient } from "../../runtime/index.js";
+import { KubeClient, type ConnectionConfig } from "../../runtime/index.js";
 import { McpServerType } from "../../mcpserver/index.js";
 import { API_VERSION, KIND, ServedSpec, type McpServerSpecInput, type McpServerStatus } from "../../crds/index.js";
 import { adminConfig } from "../../local/cluster/harness.js";
@@ -96,7 +96,8 @@ export interface TestRegistry {
 }
 
 /** A registry serving one namespace, trusting a test issuer and the cluster's service accounts. */
-export async function startTestRegistry(namespace: string, env: Record<string, string> = {}): Promise<TestRegistry> {
+/** A registry on `namespace`, as the admin unless given other credentials. */
+export async function startTestRegistry(namespace: string, env: Record<string, string> = {}, kc: ConnectionConfig = adminConfig()): Promise<TestRegistry> {
   const issuer = await TestIssuer.start(ISSUER, AUDIENCE);
   const config = loadRegistryConfig([], {
     REGISTRY_PORT: "0",
@@ -107,7 +108,7 @@ export async function startTestRegistry(namespace: string, env: Record<string, s
     REGISTRY_SERVICE_ACCOUNT_AUDIENCE: AUDIENCE,
     ...env,
   });
-  const registry = await startRegistry(config, adminConfig());
+  const registry = await startRegistry(config, kc);
   return {
     registry,
     issuer,

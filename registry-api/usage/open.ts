@@ -2,11 +2,11 @@
  * Opens the usage store the configuration names (PostgreSQL or the SQLite file), migrated,
  * with a daily pruning of raw records past the retention period.
  */
-import type { Logger } from "../../runtime/index.js";
 import type { RegistryConfig } from "../config.js";
 import { openPostgres } from "./postgres.js";
 import { openSqlite } from "./sqlite.js";
 import { UsageStore } from "./store.js";
+import type { Logger } from "../../common/log.js";
 
 const PRUNE_EVERY_MS = 6 * 3_600_000;
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { WorkQueue } from "../work-queue.js";
 import { For, TerminalError } from "../controller.js";
 import type { KubeClient } from "../kube-client.js";
+import { waitFor } from "../../local/wait-for.js";
 
 describe("WorkQueue", () => {
   it("holds a key once however often it is added", async () => {
@@ -50,14 +51,7 @@ describe("WorkQueue", () => {
 });
 
 describe("Controller workers", () => {
-  /** Waits until `check` holds, looking again every 5 ms; fails the test after `timeoutMs`. */
-  const until = async (what: string, check: () => boolean, timeoutMs = 5_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
+  const until = (what: string, check: () => boolean) => waitFor(what, check, 5_000, 5);
 
   it("run one reconcile per key at a time, bounded overall, and back off on errors", async () => {
     // A client is never used: the controller is driven through its queue directly.

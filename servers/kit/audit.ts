@@ -4,6 +4,7 @@
  * without leaking what was in it.
  */
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../../common/canonical-json.js";
 
 export type CallOutcome = "ok" | "error" | "denied" | "declined";
 
@@ -46,17 +47,4 @@ export class MemoryAuditSink implements AuditSink {
 
 export function argsDigest(args: unknown): string {
   return createHash("sha256").update(canonicalJson(args)).digest("hex");
-}
-
-/** JSON with object keys sorted, so equal arguments always give the same digest. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
-    return `{${entries.join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }

@@ -13,10 +13,10 @@ import { callerKey } from "./caller.js";
 import { argsDigest, type AuditSink, type CallOutcome, type ElicitationOutcome } from "./audit.js";
 import type { CatalogEntry, EffectivePolicy, ToolCatalog } from "./catalog.js";
 import type { ConfirmStep, Confirmation } from "./confirmation.js";
-import type { Logger } from "./logger.js";
 import type { KitMetrics } from "./metrics.js";
 import { ToolDenied, type ToolContext, type ToolOutput } from "./tool.js";
 import type { UsageHook } from "./usage/call.js";
+import type { Logger } from "../../common/log.js";
 
 export interface CallDependencies {
   serverName: string;

@@ -18,7 +18,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { inputRequired, inputResponse, SdkError, SdkErrorCode, type InputRequiredResult, type ServerContext } from "@modelcontextprotocol/server";
 import { z } from "zod";
-import { canonicalJson, type ElicitationOutcome } from "./audit.js";
+import type { ElicitationOutcome } from "./audit.js";
+import { canonicalJson } from "../../common/canonical-json.js";
 import type { ReplicaSeal } from "./replicas.js";
 
 /** What asking gave: the person's answer, a question to send back (2026), or why it failed. */

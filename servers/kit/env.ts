@@ -3,6 +3,7 @@
  * value is refused at start with the variable's name.
  */
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { z } from "zod";
 import { checkKeySetUrl, inClusterJwksFetch, kubernetesJwksFetch, type KeySource } from "../../auth/index.js";
 import { stdoutAuditSink } from "./audit.js";
@@ -48,7 +49,19 @@ const Env = z.object({
   TOOLFLEET_MAX_SESSIONS_PER_CALLER: z.coerce.number().int().positive().default(DEFAULTS.maxSessionsPerCaller),
   TOOLFLEET_REPLICA_KEY: z.string().min(32, "at least 32 bytes, the same in every replica").optional(),
   TOOLFLEET_REPLICA_URL: url.optional(),
+  TOOLFLEET_REPLICA_IP: z
+    .string()
+    .refine((ip) => isIP(ip) !== 0, "not an IPv4 or IPv6 address")
+    .optional(),
 });
+
+/** Where the other replicas reach this one: the URL given, else http://<pod IP>:<PORT>. */
+function replicaUrl(e: z.output<typeof Env>): string | undefined {
+  if (e.TOOLFLEET_REPLICA_URL) return e.TOOLFLEET_REPLICA_URL;
+  if (!e.TOOLFLEET_REPLICA_IP) return undefined;
+  const host = isIP(e.TOOLFLEET_REPLICA_IP) === 6 ? `[${e.TOOLFLEET_REPLICA_IP}]` : e.TOOLFLEET_REPLICA_IP;
+  return `http://${host}:${e.PORT}`;
+}
 
 export class KitConfigError extends Error {
   override readonly name = "KitConfigError";
@@ -60,6 +73,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): KitOptions
     throw new KitConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   }
   const e = parsed.data;
+  const ownUrl = replicaUrl(e);
   if (!e.TOOLFLEET_OIDC_ISSUER && !e.TOOLFLEET_SA_ISSUER) {
     throw new KitConfigError("set TOOLFLEET_OIDC_ISSUER (people) or TOOLFLEET_SA_ISSUER (service accounts), or both: otherwise nobody can call");
   }
@@ -93,7 +107,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): KitOptions
     bodyLimitBytes: e.TOOLFLEET_BODY_LIMIT_BYTES,
     maxSessionsPerCaller: e.TOOLFLEET_MAX_SESSIONS_PER_CALLER,
     ...(e.TOOLFLEET_REPLICA_KEY ? { replicaKey: e.TOOLFLEET_REPLICA_KEY } : {}),
-    ...(e.TOOLFLEET_REPLICA_URL ? { replicaUrl: e.TOOLFLEET_REPLICA_URL } : {}),
+    ...(ownUrl ? { replicaUrl: ownUrl } : {}),
     audit: stdoutAuditSink,
     usage: usageFromEnv(env),
   };

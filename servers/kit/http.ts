@@ -13,11 +13,11 @@ import { decideServerAccess } from "../../policy/index.js";
 import { authInfoFor, callerKey } from "./caller.js";
 import type { EffectivePolicy } from "./catalog.js";
 import { confirmationReplica } from "./confirmation.js";
-import type { Logger } from "./logger.js";
 import type { KitMetrics } from "./metrics.js";
 import { FORWARDED_HEADER, forwardToReplica, sessionReplica, type ReplicaSeal } from "./replicas.js";
 import type { SessionRegistry } from "./sessions.js";
 import { toWebRequest, writeWebResponse } from "./web.js";
+import type { Logger } from "../../common/log.js";
 
 export interface HttpDependencies {
   name: string;

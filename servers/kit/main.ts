@@ -4,9 +4,9 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { createLogger } from "./logger.js";
 import { serve } from "./serve.js";
 import type { DomainServer } from "./server.js";
+import { createLogger } from "../../common/log.js";
 
 function isDomainServer(x: unknown): x is DomainServer {
   return typeof x === "object" && x !== null && typeof (x as DomainServer).start === "function" && typeof (x as DomainServer).name === "string";

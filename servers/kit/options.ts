@@ -1,8 +1,8 @@
 /** Everything a kit server is configured with; `optionsFromEnv` builds it for a pod. */
 import type { ServiceAccountTokenOptions, UserTokenOptions } from "../../auth/index.js";
 import type { AuditSink } from "./audit.js";
-import type { Logger } from "./logger.js";
 import type { UsageHook } from "./usage/call.js";
+import type { Logger } from "../../common/log.js";
 
 export interface KitOptions {
   /** The policy file the operator mounts (JSON). */

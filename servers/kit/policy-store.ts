@@ -8,7 +8,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ServerPolicyError, parseServerPolicy, type ServerPolicy } from "../../policy/index.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../../common/log.js";
 
 export interface PolicyStoreOptions {
   path: string;

@@ -1,6 +1,6 @@
 /** Runs a domain server as a process: configuration from the environment, stop on SIGTERM/SIGINT. */
-import { createLogger } from "./logger.js";
 import type { DomainServer } from "./server.js";
+import { createLogger } from "../../common/log.js";
 
 export async function serve(server: DomainServer): Promise<void> {
   const logger = createLogger({ server: server.name });

@@ -10,7 +10,6 @@ import { stdoutAuditSink } from "./audit.js";
 import { ToolCatalog, type EffectivePolicy } from "./catalog.js";
 import { optionsFromEnv } from "./env.js";
 import { createKitApp } from "./http.js";
-import { createLogger } from "./logger.js";
 import { KitMetrics } from "./metrics.js";
 import { DEFAULTS, type KitOptions } from "./options.js";
 import { PolicyStore } from "./policy-store.js";
@@ -19,6 +18,7 @@ import { createProtocolServer, type ProtocolDependencies } from "./protocol-serv
 import { ReplicaSeal } from "./replicas.js";
 import { SessionRegistry } from "./sessions.js";
 import type { DomainServerDefinition, DomainTool } from "./tool.js";
+import { createLogger } from "../../common/log.js";
 
 export interface RunningServer {
   /** http://host:port of the listening socket. */
@@ -57,6 +57,11 @@ async function startServer(definition: Omit<DomainServerDefinition, "tools">, ca
   let draining = false;
 
   const seal = new ReplicaSeal(options.replicaKey, options.replicaUrl?.replace(/\/+$/, ""));
+  if (options.replicaUrl && !options.replicaKey) {
+    logger.warn("TOOLFLEET_REPLICA_KEY is not set: with more than one replica, a 2025-11-25 session or a confirmation answered on another replica is refused (never run); set it from a Secret in spec.workload.env", {
+      replicaUrl: options.replicaUrl,
+    });
+  }
   const protocol: ProtocolDependencies = {
     serverName: definition.name,
     version: definition.version,

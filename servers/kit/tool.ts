@@ -6,7 +6,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/server";
 import type { z } from "zod";
 import type { Caller } from "../../policy/index.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../../common/log.js";
 
 export interface ToolContext {
   caller: Caller;

@@ -15,9 +15,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { TestIssuer } from "../../auth/test/token-issuer.js";
-import { nullAuditSink, createLogger, type RunningServer } from "../../servers/kit/index.js";
+import { nullAuditSink, type RunningServer } from "../../servers/kit/index.js";
 import { PolicyVolume } from "../../servers/kit/test/fixture.js";
 import { CONFORMANCE_GROUP, conformancePolicy, conformanceServer } from "./server.js";
+import { createLogger } from "../../common/log.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const SUITE = join(here, "../../node_modules/@modelcontextprotocol/conformance/dist/index.js");

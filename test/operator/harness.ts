@@ -4,7 +4,8 @@
  * who approve, and polling.
  */
 import { freePort } from "../../local/ports.js";
-export { freePort };
+import { waitFor } from "../../local/wait-for.js";
+export { freePort, waitFor };
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
@@ -14,9 +15,10 @@ import { EDITOR_ROLE, REVIEWER_ROLE } from "../../crds/rbac.js";
 import { loadConfig, type OperatorConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator, type StartOptions } from "../../operator/operator.js";
 import { McpServerType, type McpServerObject } from "../../mcpserver/type.js";
-import { createLogger, KubeClient, type Logger } from "../../runtime/index.js";
+import { KubeClient } from "../../runtime/index.js";
 import { adminConfig, cluster, kubectl, userConfig } from "../../local/cluster/harness.js";
 import { adminKubeconfigPath, clusterDir, repoRoot } from "../../local/cluster/paths.js";
+import { createLogger, type Logger } from "../../common/log.js";
 
 export const REVIEWERS = {
   security: { user: "sam", groups: [DEFAULT_REVIEWER_GROUPS.security!] },
@@ -31,7 +33,7 @@ const operatorLogPath = (name: string) => join(clusterDir(), "logs", `operator-$
 /** A log that a failing test can show: lines go to a file under the cluster's logs. */
 export function testLogger(name: string): Logger {
   const fd = openSync(operatorLogPath(name), "a");
-  return createLogger({ test: name }, { level: "info", write: (line) => void writeSyncSafe(fd, line) });
+  return createLogger({ test: name }, { level: "info", sink: (line) => writeSyncSafe(fd, `${line}\n`) });
 }
 function writeSyncSafe(fd: number, line: string) {
   try {
@@ -115,22 +117,6 @@ export const conditionOf = (s: McpServerObject | undefined, type: string) => s?.
 export const conditionsOf = (s: McpServerObject | undefined) =>
   Object.fromEntries((s?.status?.conditions ?? []).map((c) => [c.type, `${c.status}/${c.reason}`]));
 
-/** Polls until `check` returns a value (not undefined/false), or fails with the last value seen. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 
 export interface OperatorProcess {

@@ -15,6 +15,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "toolfleet.registry.name" -}}{{ include "toolfleet.fullname" . }}-registry{{- end -}}
 {{- define "toolfleet.reviewers.name" -}}{{ include "toolfleet.fullname" . }}-reviewers{{- end -}}
 {{- define "toolfleet.reviewGate.name" -}}{{ include "toolfleet.fullname" . }}-review-gate{{- end -}}
+{{- define "toolfleet.serverPods.name" -}}{{ include "toolfleet.fullname" . }}-server-pods{{- end -}}
 
 {{- define "toolfleet.operator.selector" -}}
 app.kubernetes.io/name: toolfleet-operator

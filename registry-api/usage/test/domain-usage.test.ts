@@ -14,7 +14,8 @@ import { prestoConfigFromEnv } from "../../../servers/presto/config.js";
 import { createPrestoServer } from "../../../servers/presto/server.js";
 import { sparkConfigFromEnv } from "../../../servers/spark/config.js";
 import { createSparkServer } from "../../../servers/spark/server.js";
-import { ADMINS, Identity, PREFIX, REGISTRY_AUDIENCE, api, eventually, mcpClient, sampleServer, startDomainKit, startRegistryProcess, tempDir, type KitServer, type RegistryProcess } from "./fleet.js";
+import { ADMINS, Identity, PREFIX, REGISTRY_AUDIENCE, api, mcpClient, sampleServer, startDomainKit, startRegistryProcess, tempDir, type KitServer, type RegistryProcess } from "./fleet.js";
+import { waitFor } from "../../../local/wait-for.js";
 
 jest.setTimeout(300_000);
 
@@ -67,7 +68,7 @@ beforeAll(async () => {
   expect(await ok(annS, "list_applications")).toBe(true);
   expect(await ok(annS, "list_applications")).toBe(true);
   expect(await ok(cyS, "list_applications")).toBe(true);
-  await eventually(async () => (await impact("groupBy=server")).total.calls === 10, 60_000, "10 calls reach the registry");
+  await waitFor("10 calls reach the registry", async () => (await impact("groupBy=server")).total.calls === 10, 60_000);
 });
 
 afterAll(async () => {

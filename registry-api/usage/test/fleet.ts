@@ -15,13 +15,14 @@ import { TestIssuer } from "../../../auth/test/token-issuer.js";
 import { ServedSpec, type McpServerSpecInput, type ToolSpec } from "../../../crds/index.js";
 import { repoRoot } from "../../../local/cluster/paths.js";
 import type { ServerPolicyInput } from "../../../policy/index.js";
-import { createLogger, nullAuditSink, type DomainServer, type RunningServer } from "../../../servers/kit/index.js";
+import { nullAuditSink, type DomainServer, type RunningServer } from "../../../servers/kit/index.js";
 import { policyFromMcpServer, readSample, type DomainServerName } from "../../../local/domain-servers.js";
 import { PolicyVolume, basePolicy, presto } from "../../../servers/kit/test/fixture.js";
 import type { KitChildConfig } from "../../../servers/kit/usage/test/kit-child.js";
 import { USAGE_DEFAULTS, UsageRecorder } from "../../../servers/kit/usage/recorder.js";
 import type { CachedServer } from "../../server-cache.js";
 import type { RegistryChildConfig } from "./registry-child.js";
+import { createLogger } from "../../../common/log.js";
 
 export const PREFIX = "dev.toolfleet";
 export const REGISTRY_AUDIENCE = "https://registry.toolfleet.test";
@@ -288,18 +289,6 @@ export async function api<T = Record<string, unknown>>(base: string, path: strin
   return { status: res.status, body: body as T };
 }
 
-export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 

@@ -22,8 +22,8 @@ import type { McpServerObject } from "../../../mcpserver/type.js";
 import { desiredChildren } from "../../../operator/children.js";
 import { loadConfig } from "../../../operator/config.js";
 import { servedSpec } from "../../../operator/spec-hash.js";
-import { silentLogger } from "../../../runtime/index.js";
-import { createLogger } from "../../../servers/kit/index.js";
+import { silentLogger } from "../../../common/log.js";
+import { waitFor } from "../../../local/wait-for.js";
 import { optionsFromEnv } from "../../../servers/kit/env.js";
 import type { UsageRecorder } from "../../../servers/kit/usage/recorder.js";
 import { createRegistryApp } from "../../app.js";
@@ -31,7 +31,7 @@ import { Catalog } from "../../catalog.js";
 import type { CachedServer } from "../../server-cache.js";
 import { openUsageStore } from "../open.js";
 import type { UsageStore } from "../store.js";
-import { api, eventually } from "./fleet.js";
+import { api } from "./fleet.js";
 
 const AUDIENCE = "toolfleet-usage-test";
 const CHART_FLAGS = ["--oidc-issuer=https://idp.example.com", "--oidc-jwks-url=https://idp.example.com/jwks", "--groups-claim=roles"];
@@ -152,11 +152,11 @@ describe("usage delivery from the pod spec the operator writes", () => {
     expect(options.usage).toBeDefined();
     usage = options.usage as UsageRecorder;
     metrics = new Registry();
-    await usage.start({ registry: metrics, logger: createLogger({}, { sink: () => undefined }) });
+    await usage.start({ registry: metrics, logger: silentLogger });
     usage.record(call("ann"));
     usage.record(call("ann"));
     usage.record(call("bob"));
-    await eventually(async () => (await store.rawCount()) === 3, 30_000, "the three records stored");
+    await waitFor("the three records stored", async () => (await store.rawCount()) === 3, 30_000);
     const today = new Date().toISOString().slice(0, 10);
     expect((await store.impact({ from: today, to: today, servers: undefined, groupBy: "server", estimate: "declared" })).groups).toEqual([
       { key: server(), server: server(), calls: 3, okCalls: 3, people: 2, minutesSaved: 12, hoursSaved: 0.2 },
@@ -178,14 +178,14 @@ describe("usage delivery from the pod spec the operator writes", () => {
     const options = optionsFromEnv(env);
     usage = options.usage as UsageRecorder;
     metrics = new Registry();
-    await usage.start({ registry: metrics, logger: createLogger({}, { sink: () => undefined }) });
+    await usage.start({ registry: metrics, logger: silentLogger });
     usage.record(call("cy"));
-    await eventually(async () => (await metricValue(metrics, "toolfleet_usage_delivery_failures_total")) >= 2, 60_000, "deliveries refused");
+    await waitFor("deliveries refused", async () => (await metricValue(metrics, "toolfleet_usage_delivery_failures_total")) >= 2, 60_000);
     expect(await store.rawCount()).toBe(3);
     expect(await metricValue(metrics, "toolfleet_usage_records_buffered")).toBe(1);
 
     writeFileSync(tokenFile, await serviceAccountToken(ns, pod.serviceAccountName, [AUDIENCE]));
-    await eventually(async () => (await store.rawCount()) === 4, 60_000, "the buffered record delivered with the right token");
+    await waitFor("the buffered record delivered with the right token", async () => (await store.rawCount()) === 4, 60_000);
     expect(await metricValue(metrics, "toolfleet_usage_records_buffered")).toBe(0);
   }, 180_000);
 });

@@ -10,7 +10,7 @@ import { createRegistryApp } from "../../app.js";
 import { Catalog } from "../../catalog.js";
 import type { CachedServer } from "../../server-cache.js";
 import { openUsageStore } from "../open.js";
-import { silentLogger } from "../../../runtime/index.js";
+import { silentLogger } from "../../../common/log.js";
 
 export interface RegistryChildConfig {
   port: number;

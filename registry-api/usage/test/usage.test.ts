@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { ADMINS, DOCS, Identity, PRESTO, REGISTRY_AUDIENCE, SPARK, api, eventually, mcpClient, metric, registryNameOf, startKit, startKitProcess, startRegistryProcess, tempDir, type RegistryProcess } from "./fleet.js";
+import { ADMINS, DOCS, Identity, PRESTO, REGISTRY_AUDIENCE, SPARK, api, mcpClient, metric, registryNameOf, startKit, startKitProcess, startRegistryProcess, tempDir, type RegistryProcess } from "./fleet.js";
+import { waitFor } from "../../../local/wait-for.js";
 
 const KIT_AUDIENCE = "https://kit.example.com/mcp";
 const P = registryNameOf(PRESTO);
@@ -78,7 +79,7 @@ describe("figures from real calls by three people and a service account", () => 
     const cyS = await connect(spark.mcpUrl, await kitToken("cy"));
     for (let i = 0; i < 2; i++) expect(await call(annS, "run_query", { sql: "select 3" })).toBe(true);
     expect(await call(cyS, "run_query", { sql: "select 4" })).toBe(true);
-    await eventually(async () => (await totalCalls(registry)) === 13, 30_000, "13 calls reach the registry");
+    await waitFor("13 calls reach the registry", async () => (await totalCalls(registry)) === 13, 30_000);
   }, 60_000);
 
   it("by server, for the whole fleet", async () => {
@@ -272,7 +273,7 @@ describe("faults: nothing lost, nothing counted twice", () => {
             restarts = (async () => {
               await registry.kill();
               // Wait, with the registry down, until the kit holds what it could not deliver.
-              await eventually(async () => done >= restartAt, 600_000, "calls go on while the registry is down");
+              await waitFor("calls go on while the registry is down", async () => done >= restartAt, 600_000);
               maxBuffered = await metric(kit.metricsUrl, "toolfleet_usage_records_buffered");
               registry = await startRegistryProcess(identity, { file }, port);
             })();
@@ -281,11 +282,11 @@ describe("faults: nothing lost, nothing counted twice", () => {
       }),
     );
     await restarts;
-    await eventually(async () => (await totalCalls(registry)) === N, 180_000, `${N} calls reach the registry`);
+    await waitFor(`${N} calls reach the registry`, async () => (await totalCalls(registry)) === N, 180_000);
     const r = await impact(registry, "groupBy=server");
     expect(r.total).toEqual({ calls: N, okCalls: N, people: 3, minutesSaved: 5 * N, hoursSaved: Math.round((5 * N) / 60 * 100) / 100 });
     expect(maxBuffered).toBeGreaterThan(0);
-    await eventually(async () => (await metric(kit.metricsUrl, "toolfleet_usage_records_buffered")) === 0, 30_000, "the buffer empties");
+    await waitFor("the buffer empties", async () => (await metric(kit.metricsUrl, "toolfleet_usage_records_buffered")) === 0, 30_000);
     expect(await metric(kit.metricsUrl, "toolfleet_usage_records_dropped_total")).toBe(0);
     expect(await metric(kit.metricsUrl, "toolfleet_usage_records_total")).toBe(N);
     expect(await metric(kit.metricsUrl, "toolfleet_usage_records_delivered_total")).toBe(N);
@@ -306,7 +307,7 @@ describe("faults: nothing lost, nothing counted twice", () => {
       expect(await call(ann, "run_query", { sql: "select 1" })).toBe(true);
       expect(await call(bot, "revenue")).toBe(false); // denied: people only
     }
-    await eventually(async () => (await metric(kit.metricsUrl, "toolfleet_usage_records_buffered")) === 300, 30_000, "300 records on disk");
+    await waitFor("300 records on disk", async () => (await metric(kit.metricsUrl, "toolfleet_usage_records_buffered")) === 300, 30_000);
     await kit.kill();
     await ann.close().catch(() => undefined);
     await bot.close().catch(() => undefined);
@@ -314,14 +315,14 @@ describe("faults: nothing lost, nothing counted twice", () => {
     cleanup.push(() => registry.stop());
     expect(await totalCalls(registry)).toBe(0);
     kit = await startKitProcess(identity, PRESTO, registry.url, buffer);
-    await eventually(async () => (await totalCalls(registry)) === 300, 60_000, "the buffered records reach the registry");
+    await waitFor("the buffered records reach the registry", async () => (await totalCalls(registry)) === 300, 60_000);
     const r = await impact(registry, "groupBy=tool");
     expect(r.total).toEqual({ calls: 300, okCalls: 150, people: 1, minutesSaved: 750, hoursSaved: 12.5 });
     expect(r.groups.map((g) => [g.tool, g.calls, g.okCalls])).toEqual([
       ["revenue", 150, 0],
       ["run_query", 150, 150],
     ]);
-    await eventually(async () => (await metric(kit.metricsUrl, "toolfleet_usage_records_buffered")) === 0, 30_000, "the buffer empties");
+    await waitFor("the buffer empties", async () => (await metric(kit.metricsUrl, "toolfleet_usage_records_buffered")) === 0, 30_000);
   }, 180_000);
 
   it("past the buffer's bound, says exactly how many records were dropped", async () => {
@@ -333,7 +334,7 @@ describe("faults: nothing lost, nothing counted twice", () => {
     const kit = await startKit(identity, SPARK, `http://127.0.0.1:${port}`, buffer, { maxRecords: 5 });
     const ann = await mcpClient(kit.mcpUrl, await kitToken("ann"));
     for (let i = 0; i < 8; i++) expect(await call(ann, "run_query", { sql: "select 1" })).toBe(true);
-    await eventually(async () => (await metric(kit.metricsUrl, "toolfleet_usage_records_dropped_total")) === 3, 10_000, "3 dropped");
+    await waitFor("3 dropped", async () => (await metric(kit.metricsUrl, "toolfleet_usage_records_dropped_total")) === 3, 10_000);
     expect(await metric(kit.metricsUrl, "toolfleet_usage_records_buffered")).toBe(5);
     await ann.close();
     await kit.stop();
@@ -343,7 +344,7 @@ describe("faults: nothing lost, nothing counted twice", () => {
     cleanup.push(() => back.stop());
     const again = await startKit(identity, SPARK, back.url, buffer, { maxRecords: 5 });
     cleanup.push(() => again.stop());
-    await eventually(async () => (await totalCalls(back)) === 5, 30_000, "the 5 kept records arrive");
+    await waitFor("the 5 kept records arrive", async () => (await totalCalls(back)) === 5, 30_000);
     expect((await impact(back, "groupBy=server")).total).toMatchObject({ calls: 5, okCalls: 5 });
   }, 120_000);
 });

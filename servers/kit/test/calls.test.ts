@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { argsDigest } from "../audit.js";
-import { basePolicy, call, connect, eventually, initialize, metricsText, ran, sample, saToken, startHarness, type Harness } from "./fixture.js";
+import { waitFor } from "../../../local/wait-for.js";
+import { basePolicy, call, connect, initialize, metricsText, ran, sample, saToken, startHarness, type Harness } from "./fixture.js";
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -110,13 +111,13 @@ describe("the policy file", () => {
     const narrowed = basePolicy();
     narrowed.tools = narrowed.tools.map((t) => (t.name === "run_query" ? { ...t, allowedGroups: ["finance"] } : t));
     h.volume.write(narrowed);
-    await eventually(async () => !(await ana.listTools()).tools.some((t) => t.name === "run_query"));
+    await waitFor("run_query gone from the list", async () => !(await ana.listTools()).tools.some((t) => t.name === "run_query"));
     expect(await call(ana, "run_query", { sql: "x" })).toEqual({ isError: true, text: "Denied: tool run_query is limited to groups finance, and the caller is in none of them" });
 
     h.volume.write('{"server": {"namespace": "data-platform"');
-    await eventually(() => h!.logs.some((l) => l.includes("policy file rejected")));
+    await waitFor("the invalid policy file rejected", () => h!.logs.some((l) => l.includes("policy file rejected")));
     h.volume.write({ ...narrowed, access: { ...narrowed.access, allowedGroups: ["finance", "data-platform", "hr"] }, tools: [{ name: "run_query", allowedGroups: ["nope"] }] });
-    await eventually(() => h!.logs.filter((l) => l.includes("policy file rejected")).length === 2);
+    await waitFor("the second invalid policy file rejected", () => h!.logs.filter((l) => l.includes("policy file rejected")).length === 2);
     const rejected = h.logs.filter((l) => l.includes("policy file rejected")).map((l) => JSON.parse(l) as { error: string });
     expect(rejected[0]!.error).toMatch(/^invalid server policy: not valid JSON/);
     expect(rejected[1]!.error).toBe('invalid server policy: tools[0].allowedGroups[0]: group "nope" is not among access.allowedGroups; a tool can only narrow the server\'s groups');
@@ -136,7 +137,7 @@ describe("the policy file", () => {
     expect(((await ready.json()) as { reason: string }).reason).toMatch(/^cannot read policy file .*policy\.json: ENOENT/);
     expect((await initialize(h, { authorization: token })).status).toBe(503);
     h.volume.write(basePolicy());
-    await eventually(async () => (await fetch(`${h!.server.url}/readyz`)).status === 200);
+    await waitFor("the server ready", async () => (await fetch(`${h!.server.url}/readyz`)).status === 200);
     expect((await initialize(h, { authorization: token })).status).toBe(200);
   });
 });

@@ -12,7 +12,8 @@ import { ElicitRequestSchema, type CallToolResult, type ElicitResult } from "@mo
 import { z } from "zod";
 import type { ServerPolicyInput } from "../../../policy/index.js";
 import { TestIssuer } from "../../../auth/test/token-issuer.js";
-import { MemoryAuditSink, createDomainServer, createLogger, type KitOptions, type RunningServer } from "../index.js";
+import { MemoryAuditSink, createDomainServer, type KitOptions, type RunningServer } from "../index.js";
+import { createLogger } from "../../../common/log.js";
 
 export const PUBLIC_URL = "https://presto.example.com";
 export const RESOURCE = `${PUBLIC_URL}/mcp`;
@@ -224,10 +225,3 @@ export async function metricsText(h: Harness): Promise<string> {
   return (await fetch(`${h.server.url}/metrics`)).text();
 }
 
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -13,7 +13,8 @@ import type { AddressInfo } from "node:net";
 import { TestIssuer } from "../../../auth/test/token-issuer.js";
 import { connectManual, connectRevision, isQuestion, REVISIONS } from "../../../test/mcp-clients.js";
 import type { AuditRecord } from "../audit.js";
-import { basePolicy, eventually, PolicyVolume, PUBLIC_URL, RESOURCE } from "./fixture.js";
+import { waitFor } from "../../../local/wait-for.js";
+import { basePolicy, PolicyVolume, PUBLIC_URL, RESOURCE } from "./fixture.js";
 
 interface Replica {
   url: string;
@@ -25,7 +26,8 @@ interface Replica {
 function startReplica(port: number, env: Record<string, string>): Replica {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ["dist/servers/kit/main.js", "dist/servers/kit/test/replica-server.js"], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", TOOLFLEET_REPLICA_URL: url },
+    // As the operator gives it: the pod's address; the kit makes its URL with PORT.
+    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1", TOOLFLEET_REPLICA_IP: "127.0.0.1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const replica: Replica = { url, process: child, audit: [], output: [] };
@@ -63,12 +65,20 @@ let idp: TestIssuer;
 let replicas: Replica[] = [];
 let proxy: Server;
 let mcpUrl: string;
+let env: Record<string, string>;
+
+const stopReplica = (r: Replica) =>
+  new Promise<void>((resolve) => {
+    if (r.process.exitCode !== null) return resolve();
+    r.process.once("exit", () => resolve());
+    r.process.kill("SIGTERM");
+  });
 
 beforeAll(async () => {
   idp = await TestIssuer.start("https://idp.example.com", RESOURCE);
   const volume = new PolicyVolume();
   volume.write(basePolicy());
-  const env = {
+  env = {
     TOOLFLEET_POLICY_FILE: volume.path,
     TOOLFLEET_PUBLIC_URL: PUBLIC_URL,
     TOOLFLEET_OIDC_ISSUER: idp.issuer,
@@ -77,8 +87,8 @@ beforeAll(async () => {
   };
   replicas = [startReplica(await freePort(), env), startReplica(await freePort(), env)];
   for (const r of replicas) {
-    await eventually(async () => (await fetch(`${r.url}/readyz`).catch(() => undefined))?.status === 200, 30_000).catch((err: unknown) => {
-      throw new Error(`replica ${r.url} did not become ready: ${String(err)}\n${r.output.join("\n")}`);
+    await waitFor(`replica ${r.url} ready`, async () => (await fetch(`${r.url}/readyz`)).status === 200, 30_000).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${r.output.join("\n")}`);
     });
   }
   proxy = await roundRobin(replicas.map((r) => r.url));
@@ -88,16 +98,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => (proxy ? proxy.close(() => resolve()) : resolve()));
   proxy?.closeAllConnections();
-  await Promise.all(
-    replicas.map(
-      (r) =>
-        new Promise<void>((resolve) => {
-          if (r.process.exitCode !== null) return resolve();
-          r.process.once("exit", () => resolve());
-          r.process.kill("SIGTERM");
-        }),
-    ),
-  );
+  await Promise.all(replicas.map(stopReplica));
   await idp?.stop();
 });
 
@@ -116,9 +117,9 @@ describe.each(REVISIONS)("a %s client behind a round-robin proxy over two replic
       }
       expect(failures).toEqual([]);
       expect(client.asked).toHaveLength(25);
-      await eventually(() => okKills().reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0) === 25);
+      await waitFor("25 confirmed kill_query calls in the audit trails", () => okKills().reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0) === 25);
       const queries = (r: Replica) => r.audit.filter((a) => a.tool === "run_query" && (a.session !== undefined) === (revision === "2025-11-25")).length;
-      await eventually(() => replicas.reduce((n, r) => n + queries(r), 0) === 25);
+      await waitFor("25 queries in the replicas' audit trails", () => replicas.reduce((n, r) => n + queries(r), 0) === 25);
       const calls = replicas.map(queries);
       if (revision === "2026-07-28") {
         // Stateless: each request is served where the proxy sent it, so both replicas served calls.
@@ -148,7 +149,7 @@ describe("a 2026-07-28 confirmation across replicas", () => {
         expect(replay.isError).toBe(true);
         expect(replay.text).toMatch(/already used/);
       }
-      await eventually(() => okKills().reduce((a, b) => a + b, 0) === before + 1);
+      await waitFor("one more confirmed kill_query call in the audit trails", () => okKills().reduce((a, b) => a + b, 0) === before + 1);
       const refusals = replicas.flatMap((r) => r.audit.filter((a) => a.elicitation === "invalid"));
       expect(refusals).toHaveLength(4);
     } finally {
@@ -167,4 +168,20 @@ describe("a 2026-07-28 confirmation across replicas", () => {
     expect(res.status).toBe(404);
     expect(await res.text()).toMatch(/session not found/);
   });
+});
+
+describe("a replica without the replicas' shared key", () => {
+  it("says at start that requests answered on another replica will be refused", async () => {
+    const { TOOLFLEET_REPLICA_KEY: _key, ...withoutKey } = env;
+    const lone = startReplica(await freePort(), withoutKey);
+    try {
+      // Log lines come on either stream; a chunk may hold several.
+      const line = () => lone.output.flatMap((chunk) => chunk.split("\n")).find((l) => l.includes("TOOLFLEET_REPLICA_KEY is not set"));
+      await waitFor("the warning about the missing key", () => line() !== undefined, 30_000);
+      const warning = JSON.parse(line()!) as { level: string; replicaUrl: string };
+      expect(warning).toMatchObject({ level: "warn", replicaUrl: lone.url });
+    } finally {
+      await stopReplica(lone);
+    }
+  }, 40_000);
 });

@@ -5,7 +5,7 @@
 import type { Registry } from "prom-client";
 import type { CALL_OUTCOMES } from "../../../crds/usage.js";
 import type { Caller } from "../../../policy/index.js";
-import type { Logger } from "../logger.js";
+import type { Logger } from "../../../common/log.js";
 
 export interface FinishedCall {
   /** The server's registry name, from its policy. */

@@ -5,8 +5,8 @@
  * network error, 401/403/408/429 or 5xx is retried with capped exponential backoff and full
  * jitter; a 400 can never succeed, so its records are counted as rejected and logged.
  */
-import type { Logger } from "../logger.js";
 import type { DiskBuffer } from "./disk-buffer.js";
+import type { Logger } from "../../../common/log.js";
 
 export interface DeliveryOptions {
   /** The registry's base URL, e.g. http://toolfleet-registry.toolfleet-system.svc:8080. */

@@ -4,11 +4,11 @@
  * recorded, delivered, dropped because the buffer was full, and rejected by the registry.
  */
 import { Counter, Gauge, type Registry } from "prom-client";
-import type { Logger } from "../logger.js";
 import type { FinishedCall, UsageHook } from "./call.js";
 import { Delivery, type DeliveryOptions } from "./delivery.js";
 import { DiskBuffer } from "./disk-buffer.js";
 import { usageRecordOf } from "./record.js";
+import type { Logger } from "../../../common/log.js";
 
 export interface UsageRecorderOptions extends DeliveryOptions {
   /** The buffer's directory; it must survive a restart of the process (a volume in a pod). */

@@ -4,10 +4,10 @@
  * buffer: `node dist/servers/kit/usage/test/kit-child.js`, configured by one JSON variable.
  */
 import { readFile } from "node:fs/promises";
-import { createLogger } from "../../logger.js";
 import { nullAuditSink } from "../../audit.js";
 import { presto } from "../../test/fixture.js";
 import { USAGE_DEFAULTS, UsageRecorder } from "../recorder.js";
+import { createLogger } from "../../../../common/log.js";
 
 export interface KitChildConfig {
   port: number;
