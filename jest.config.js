@@ -31,6 +31,7 @@ const UNIT = [
   "cli/test/pure.test.ts",
   "registry-api/test/catalog-served.test.ts",
   "registry-api/test/server-list.test.ts",
+  "registry-api/usage/test/people-set.test.ts",
   "registry-api/usage/test/usage.test.ts",
   "servers/kit/test/access.test.ts",
   "servers/kit/test/calls.test.ts",

@@ -1,6 +1,6 @@
 /**
  * Impact queries over one million usage records: a year of a fleet of 40 servers (5 tools
- * each, 12,660 people), ingested through the store as the API would. Then the queries the
+ * each, 12,660 people), ingested through the store in time order. Then the queries the
  * Impact page makes (last 30 days by server, tool and team; the year by month), each run
  * repeatedly; the figure is the p99 latency against the 100 ms target, for SQLite and for
  * PostgreSQL from the local harness.
@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import pg from "pg";
 import { startPostgres } from "../local/backends/postgres.js";
-import { tempDir } from "../registry-api/usage/test/fleet.js";
+import { seededRandom, tempDir } from "../registry-api/usage/test/fleet.js";
 import { openPostgres } from "../registry-api/usage/postgres.js";
 import { openSqlite } from "../registry-api/usage/sqlite.js";
 import { UsageStore, type GroupBy, type StoredRecord } from "../registry-api/usage/store.js";
@@ -25,27 +25,34 @@ const TOOLS = 5;
 const DAY = 86_400_000;
 const progress = (msg: string) => process.stderr.write(`[impact-query] ${msg}\n`);
 
-/** A deterministic pseudo-random stream, so both databases get the same year. */
+/**
+ * A deterministic pseudo-random stream, so both databases get the same year, in the order a
+ * fleet's records arrive (by time, a day after another): every call picks its server, tool and
+ * person uniformly (the hardest case for roll-ups: almost no two calls share a person, tool
+ * and day) and its moment uniformly within its day.
+ */
 function* year(): Generator<StoredRecord[]> {
-  let seed = 42;
-  const rnd = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  const rnd = seededRandom(42);
   const end = Date.now();
+  const start = end - 365 * DAY;
   const batch = 1000;
   for (let done = 0; done < TOTAL; done += batch) {
-    yield Array.from({ length: Math.min(batch, TOTAL - done) }, () => {
+    yield Array.from({ length: Math.min(batch, TOTAL - done) }, (_, i) => {
       const s = Math.floor(rnd() * SERVERS);
       const ok = rnd() < 0.9;
+      // The n-th record of the year falls in the n-th share of it.
+      const at = start + Math.floor(((done + i + rnd()) / TOTAL) * 365 * DAY);
       return {
         id: randomUUID(),
         server: `dev.toolfleet.team-${s % 12}/server-${s}`,
         team: `team-${s % 12}`,
         tool: `tool_${Math.floor(rnd() * TOOLS)}`,
-        caller: Math.floor(rnd() * PEOPLE).toString(16).padStart(64, "0"),
+        caller: Math.floor(rnd() * PEOPLE).toString(16).padStart(8, "0"),
         callerKind: "person" as const,
         outcome: ok ? ("ok" as const) : ("error" as const),
         durationMs: 30,
         minutesSaved: ok ? 6 : 0,
-        at: new Date(end - Math.floor(rnd() * 365 * DAY)).toISOString(),
+        at: new Date(at).toISOString(),
       };
     });
   }

@@ -5,6 +5,11 @@
  */
 import { z } from "zod";
 
+/** Where a workload pod finds its usage token (a projected service-account token) and buffer. */
+export const USAGE_TOKEN_DIR = "/var/run/secrets/toolfleet/usage";
+export const USAGE_TOKEN_FILE = `${USAGE_TOKEN_DIR}/token`;
+export const USAGE_BUFFER_DIR = "/var/lib/toolfleet/usage";
+
 export const CALLER_KINDS = ["person", "service"] as const;
 export const CALL_OUTCOMES = ["ok", "error", "denied", "declined"] as const;
 
@@ -15,8 +20,11 @@ export const UsageRecord = z
     tool: z.string().min(1).max(64).describe("The tool called; (unknown) for a name the server does not implement."),
     caller: z
       .string()
-      .regex(/^[0-9a-f]{64}$/, "must be 64 lowercase hex digits (an HMAC-SHA256)")
-      .describe("A keyed hash of the caller, for counting distinct people without storing who they are."),
+      .min(1)
+      .max(320)
+      .describe(
+        "Who called: a person's subject, or a service account's namespace/name. Sent only on the server's authenticated channel; the registry stores a keyed hash of it for counting and keeps the name itself only for admins to look up.",
+      ),
     callerKind: z.enum(CALLER_KINDS),
     outcome: z.enum(CALL_OUTCOMES),
     durationMs: z.number().min(0).max(86_400_000),

@@ -1,11 +1,10 @@
 /**
  * Usage recording for `make run`'s domain servers: each reports to the local registry with a
  * token of the ServiceAccount named after it in its namespace (created here, as a server's team
- * would for a remote server), keeps its buffer under `.toolfleet/usage/<name>`, and hashes
- * callers with one key kept in `.toolfleet/usage/hash.key`, so the Impact page shows real calls.
+ * would for a remote server) and keeps its buffer under `.toolfleet/usage/<name>`, so the Impact
+ * page shows real calls.
  */
-import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { USAGE_DEFAULTS, UsageRecorder } from "../servers/kit/usage/recorder.js";
@@ -16,19 +15,12 @@ import { stateDir } from "./cluster/paths.js";
 const TOKEN_SECONDS = 24 * 3600;
 const RENEW_AFTER_MS = 12 * 3600_000;
 
-function hashKey(dir: string): Buffer {
-  const file = join(dir, "hash.key");
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32), { mode: 0o600 });
-  return readFileSync(file);
-}
-
 /** Creates the servers' ServiceAccounts; returns a recorder for each server by name. */
 export async function usageRecorders(options: { namespace: string; names: readonly string[]; registryUrl: string; audience: string }): Promise<(name: string) => UsageRecorder> {
   const dir = join(stateDir(), "usage");
   mkdirSync(dir, { recursive: true });
   const accounts = options.names.map((name) => stringify({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: options.namespace } }));
   await kubectl(["apply", "--server-side", "--field-manager=toolfleet-run", "-f", "-"], { input: accounts.join("---\n") });
-  const key = hashKey(dir);
   return (name) => {
     let cached: { token: string; at: number } | undefined;
     const token = async () => {
@@ -38,6 +30,6 @@ export async function usageRecorders(options: { namespace: string; names: readon
       }
       return cached.token;
     };
-    return new UsageRecorder({ ...USAGE_DEFAULTS, registryUrl: options.registryUrl, dir: join(dir, name), hashKey: key, token });
+    return new UsageRecorder({ ...USAGE_DEFAULTS, registryUrl: options.registryUrl, dir: join(dir, name), token });
   };
 }

@@ -10,3 +10,8 @@ export const DEFAULT_REGISTRY_PREFIX = "dev.toolfleet.local";
 export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 /** The operator's service account (namespace/name), which may list tools and call none. */
 export const DEFAULT_VERIFIER_SERVICE_ACCOUNT = `${SYSTEM_NAMESPACE}/toolfleet-operator`;
+/**
+ * The audience of the service-account tokens servers report usage with: the registry accepts
+ * it (--service-account-audience), the operator projects a token for it into every workload pod.
+ */
+export const DEFAULT_USAGE_AUDIENCE = "toolfleet-usage";

@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ServedSpec } from "../crds/index.js";
+import { USAGE_BUFFER_DIR, USAGE_TOKEN_DIR, USAGE_TOKEN_FILE } from "../crds/usage.js";
 import type { McpServerObject as McpServer } from "../mcpserver/type.js";
 import { serverPolicy } from "../policy/from-mcpserver.js";
 import { controllerReference, CoreTypes, type KubeObject, type ResourceType } from "../runtime/index.js";
@@ -26,13 +27,25 @@ export interface WorkloadAuth {
   saJwksUrl?: string;
 }
 
+/** Where workloads report usage records, and the audience of the token they report with. */
+export interface WorkloadUsage {
+  url: string;
+  audience: string;
+}
+
 export interface ChildrenConfig {
   registryPrefix: string;
   clusterDomain: string;
   ingressNamespaces: readonly string[];
   verifierServiceAccount: string;
   auth: WorkloadAuth;
+  usage?: WorkloadUsage;
 }
+
+/** A usage token lives an hour; the kubelet renews it well before, and the kit reads it on every delivery. */
+const USAGE_TOKEN_SECONDS = 3600;
+/** The buffer's bound on the node's disk (the kit's own bound counts records, this one bytes). */
+const USAGE_BUFFER_SIZE = "512Mi";
 
 type Obj = KubeObject & Record<string, unknown>;
 
@@ -115,7 +128,14 @@ const deploymentView = (o: Obj) => {
     pod: {
       ...pick(pod, ["serviceAccountName", "automountServiceAccountToken", "hostNetwork", "hostPID", "hostIPC", "nodeName", "nodeSelector", "securityContext", "runtimeClassName", "shareProcessNamespace", "initContainers", "ephemeralContainers"]),
       // A volume's kinds by key, so a hostPath added beside ours is seen; configMap's defaultMode is the API's default.
-      volumes: arr(pod.volumes).map((v) => ({ name: rec(v).name, kinds: Object.keys(rec(v)).filter((k) => k !== "name").sort(), configMap: pick(rec(v).configMap, ["name", "items"]) })),
+      volumes: arr(pod.volumes).map((v) => ({
+        name: rec(v).name,
+        kinds: Object.keys(rec(v)).filter((k) => k !== "name").sort(),
+        configMap: pick(rec(v).configMap, ["name", "items"]),
+        // The usage token's audience and the buffer's bound: a changed setting rolls the pods.
+        projected: arr(rec(rec(v).projected).sources).map((src) => pick(rec(src).serviceAccountToken, ["audience", "expirationSeconds", "path"])),
+        emptyDir: pick(rec(v).emptyDir, ["medium", "sizeLimit"]),
+      })),
       containers: arr(pod.containers).map(containerView),
     },
   };
@@ -146,6 +166,15 @@ function deployment(ctx: BuildContext): Omit<Obj, "metadata"> {
     // from the spec's env (TOOLFLEET_REPLICA_KEY from a Secret, a reviewed reference).
     // The kit makes the URL from the address and PORT (an IPv6 address goes in brackets).
     { name: "TOOLFLEET_REPLICA_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+    // Usage records go to the registry with a token of the pod's own service account for the
+    // registry's audience (projected below), buffered on a volume that outlives the container.
+    ...(config.usage
+      ? [
+          { name: "TOOLFLEET_USAGE_URL", value: config.usage.url },
+          { name: "TOOLFLEET_USAGE_TOKEN_FILE", value: USAGE_TOKEN_FILE },
+          { name: "TOOLFLEET_USAGE_DIR", value: USAGE_BUFFER_DIR },
+        ]
+      : []),
   ];
   const container: Rec = {
     name: "server",
@@ -158,6 +187,12 @@ function deployment(ctx: BuildContext): Omit<Obj, "metadata"> {
     volumeMounts: [
       { name: "policy", mountPath: POLICY_MOUNT, readOnly: true },
       { name: "tmp", mountPath: "/tmp" },
+      ...(config.usage
+        ? [
+            { name: "usage-token", mountPath: USAGE_TOKEN_DIR, readOnly: true },
+            { name: "usage-buffer", mountPath: USAGE_BUFFER_DIR },
+          ]
+        : []),
     ],
   };
   if (w.resources && (w.resources.requests || w.resources.limits)) container.resources = w.resources;
@@ -174,6 +209,15 @@ function deployment(ctx: BuildContext): Omit<Obj, "metadata"> {
           volumes: [
             { name: "policy", configMap: { name: names.policy } },
             { name: "tmp", emptyDir: {} },
+            ...(config.usage
+              ? [
+                  {
+                    name: "usage-token",
+                    projected: { sources: [{ serviceAccountToken: { audience: config.usage.audience, expirationSeconds: USAGE_TOKEN_SECONDS, path: "token" } }] },
+                  },
+                  { name: "usage-buffer", emptyDir: { sizeLimit: USAGE_BUFFER_SIZE } },
+                ]
+              : []),
           ],
         },
       },

@@ -3,11 +3,11 @@
  * (`TOOLFLEET_NAME`); flags win. The chart sets them; every bad value is refused at start with
  * the flag's name and what it accepts.
  */
-import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_REGISTRY_PREFIX, DEFAULT_VERIFIER_SERVICE_ACCOUNT } from "../mcpserver/index.js";
+import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_REGISTRY_PREFIX, DEFAULT_USAGE_AUDIENCE, DEFAULT_VERIFIER_SERVICE_ACCOUNT } from "../mcpserver/index.js";
 import { hostname } from "node:os";
 import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF, SYSTEM_NAMESPACE } from "../crds/index.js";
 import { commaList, defineFlags, type Flag } from "../runtime/index.js";
-import type { WorkloadAuth } from "./children.js";
+import type { WorkloadAuth, WorkloadUsage } from "./children.js";
 
 export interface OperatorConfig {
   /** Namespaces to watch; empty means every namespace. */
@@ -46,6 +46,8 @@ export interface OperatorConfig {
   ingressNamespaces: string[];
   /** What every workload is told to verify its callers with (the kit's TOOLFLEET_OIDC_* and TOOLFLEET_SA_*). */
   workloadAuth: WorkloadAuth;
+  /** Where every workload reports usage (the kit's TOOLFLEET_USAGE_*); unset: no reporting. */
+  workloadUsage: WorkloadUsage | undefined;
   clusterDomain: string;
   logLevel: "debug" | "info" | "warn" | "error";
   /** How this replica's requests show in the API server's audit log. */
@@ -84,6 +86,8 @@ const FLAGS = {
   groupsClaim: { flag: "groups-claim", env: "TOOLFLEET_GROUPS_CLAIM", help: "the token claim holding groups (default groups)" },
   saIssuer: { flag: "sa-issuer", env: "TOOLFLEET_SA_ISSUER", help: "the cluster's service-account token issuer, passed to every workload" },
   saJwksUrl: { flag: "sa-jwks-url", env: "TOOLFLEET_SA_JWKS_URL", help: "its key set URL (optional in a pod)" },
+  usageUrl: { flag: "usage-url", env: "TOOLFLEET_USAGE_URL", help: "the registry's base URL that every workload reports its usage records to; unset: no reporting" },
+  usageAudience: { flag: "usage-audience", env: "TOOLFLEET_USAGE_AUDIENCE", help: `audience of the token each workload reports with, one the registry accepts (default ${DEFAULT_USAGE_AUDIENCE})` },
   clusterDomain: { flag: "cluster-domain", env: "TOOLFLEET_CLUSTER_DOMAIN", help: `cluster DNS domain (default ${DEFAULT_CLUSTER_DOMAIN})` },
   logLevel: { flag: "log-level", env: "TOOLFLEET_LOG_LEVEL", help: "debug, info, warn or error (default info)" },
   userAgent: { flag: "user-agent", env: "TOOLFLEET_USER_AGENT", help: "User-Agent of API requests (default toolfleet-operator)" },
@@ -169,6 +173,7 @@ export function loadConfig(argv: readonly string[] = process.argv.slice(2), env:
     },
     ingressNamespaces: commaList(get(FLAGS.ingressNamespaces) ?? SYSTEM_NAMESPACE),
     workloadAuth: workloadAuth(get),
+    workloadUsage: workloadUsage(get),
     clusterDomain: get(FLAGS.clusterDomain) ?? DEFAULT_CLUSTER_DOMAIN,
     logLevel: logLevel as OperatorConfig["logLevel"],
     userAgent: get(FLAGS.userAgent) ?? "toolfleet-operator",
@@ -184,6 +189,16 @@ function httpUrl(value: string | undefined, flag: string): string | undefined {
     /* refused below */
   }
   throw new OperatorConfigError(`--${flag}: "${value}" is not an http(s) URL`);
+}
+
+function workloadUsage(get: (flag: Flag) => string | undefined): WorkloadUsage | undefined {
+  const url = httpUrl(get(FLAGS.usageUrl), FLAGS.usageUrl.flag);
+  const audience = get(FLAGS.usageAudience);
+  if (!url) {
+    if (audience) throw new OperatorConfigError(`--${FLAGS.usageAudience.flag}: given without --${FLAGS.usageUrl.flag} (the registry's URL to report to)`);
+    return undefined;
+  }
+  return { url: url.replace(/\/+$/, ""), audience: audience ?? DEFAULT_USAGE_AUDIENCE };
 }
 
 function workloadAuth(get: (flag: Flag) => string | undefined): WorkloadAuth {

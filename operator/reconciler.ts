@@ -99,6 +99,7 @@ export class McpServerReconciler {
       ingressNamespaces: config.ingressNamespaces,
       verifierServiceAccount: config.verifier.serviceAccount,
       auth: config.workloadAuth,
+      ...(config.workloadUsage ? { usage: config.workloadUsage } : {}),
     };
     let unseen = false;
     const plan = decide({

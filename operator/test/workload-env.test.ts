@@ -28,6 +28,7 @@ function containerEnv(file: string, flags: string[], podIP = "10.88.0.7"): Recor
     ingressNamespaces: config.ingressNamespaces,
     verifierServiceAccount: config.verifier.serviceAccount,
     auth: config.workloadAuth,
+    ...(config.workloadUsage ? { usage: config.workloadUsage } : {}),
   });
   type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } };
   const deployment = children.find((c) => c.type.kind === "Deployment")!.object as unknown as { spec: { template: { spec: { containers: Array<{ env: EnvVar[] }> } } } };
@@ -43,7 +44,15 @@ function containerEnv(file: string, flags: string[], podIP = "10.88.0.7"): Recor
   return out;
 }
 
-const CHART_FLAGS = ["--oidc-issuer=https://idp.example.com", "--oidc-jwks-url=https://idp.example.com/jwks", "--groups-claim=roles", "--sa-issuer=https://kubernetes.default.svc", "--sa-jwks-url=https://kubernetes.default.svc/openid/v1/jwks"];
+const CHART_FLAGS = [
+  "--oidc-issuer=https://idp.example.com",
+  "--oidc-jwks-url=https://idp.example.com/jwks",
+  "--groups-claim=roles",
+  "--sa-issuer=https://kubernetes.default.svc",
+  "--sa-jwks-url=https://kubernetes.default.svc/openid/v1/jwks",
+  "--usage-url=http://toolfleet-registry.toolfleet-system.svc.cluster.local:80",
+  "--usage-audience=toolfleet-usage",
+];
 
 describe.each(samples)("the sample %s", (file) => {
   it("carries no auth settings of its own", () => {
@@ -60,6 +69,20 @@ describe.each(samples)("the sample %s", (file) => {
     expect(options.auth.users).toMatchObject({ issuer: "https://idp.example.com", groupsClaim: "roles", audience: [expect.stringMatching(/^http:\/\/[a-z]+\.[a-z-]+\.svc\.cluster\.local:8080\/mcp$/)] });
     expect(options.auth.serviceAccounts).toMatchObject({ issuer: "https://kubernetes.default.svc" });
     expect(options.publicUrl).toMatch(/^http:\/\/[a-z]+\.[a-z-]+\.svc\.cluster\.local:8080$/);
+    // Usage on: the registry's URL, the projected token's file and the buffer, no key.
+    expect(options.usage).toBeDefined();
+    expect(env).toMatchObject({
+      TOOLFLEET_USAGE_URL: "http://toolfleet-registry.toolfleet-system.svc.cluster.local:80",
+      TOOLFLEET_USAGE_TOKEN_FILE: "/var/run/secrets/toolfleet/usage/token",
+      TOOLFLEET_USAGE_DIR: "/var/lib/toolfleet/usage",
+    });
+    expect(Object.keys(env).filter((k) => /KEY_FILE|HASH/.test(k))).toEqual([]);
+  });
+
+  it("reports no usage when the operator is given no registry URL", () => {
+    const env = containerEnv(file, CHART_FLAGS.filter((f) => !f.startsWith("--usage-")));
+    expect(env.TOOLFLEET_USAGE_URL).toBeUndefined();
+    expect(optionsFromEnv(env).usage).toBeUndefined();
   });
 
   it("gives the other replicas a valid URL on an IPv6 pod network too", () => {
@@ -69,5 +92,13 @@ describe.each(samples)("the sample %s", (file) => {
 
   it("would not start without them (the check is real)", () => {
     expect(() => optionsFromEnv(containerEnv(file, []))).toThrow(/TOOLFLEET_OIDC_ISSUER/);
+  });
+});
+
+describe("the operator's usage settings", () => {
+  it("refuses what no workload could report with, naming the flag", () => {
+    expect(() => loadConfig(["--usage-url=registry:80"], {})).toThrow(/--usage-url: "registry:80" is not an http\(s\) URL/);
+    expect(() => loadConfig(["--usage-audience=toolfleet-usage"], {})).toThrow(/--usage-audience: given without --usage-url/);
+    expect(loadConfig(["--usage-url=http://registry.example/"], {}).workloadUsage).toEqual({ url: "http://registry.example", audience: "toolfleet-usage" });
   });
 });

@@ -19,6 +19,19 @@ export function usageOpenApiPaths() {
         responses: { "200": { description: "Stored", content: json({ type: "object", properties: { accepted: { type: "integer" }, duplicates: { type: "integer" } } }) }, "400": error("A bad field, named (e.g. records[3].outcome)"), ...auth },
       },
     },
+    "/api/v1/usage/callers/{hash}": {
+      get: {
+        tags: ["usage"],
+        summary: "Who a caller hash in the usage records stands for; admins only",
+        parameters: [{ name: "hash", in: "path", required: true, schema: { type: "string", pattern: "^[0-9a-f]{64}$" } }],
+        responses: {
+          "200": { description: "The caller", content: json({ type: "object", properties: { caller: { type: "string" }, callerKind: { type: "string", enum: ["person", "service"] }, name: { type: "string" } } }) },
+          "400": error("Not a caller hash"),
+          "404": error("No record has this caller"),
+          ...auth,
+        },
+      },
+    },
     "/api/v1/impact": {
       get: {
         tags: ["usage"],

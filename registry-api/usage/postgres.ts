@@ -15,20 +15,22 @@ function numbered(sql: string): string {
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
 
+/** Byte arrays travel as `bytea`, which `pg` sends from a Buffer. */
+const values = (params: readonly SqlValue[]) => params.map((p) => (p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p));
+
 function sessionOf(client: pg.Pool | pg.PoolClient): SqlSession {
   return {
     async all<T>(sql: string, params: readonly SqlValue[] = []) {
-      return (await client.query(numbered(sql), params as SqlValue[])).rows as T[];
+      return (await client.query(numbered(sql), values(params))).rows as T[];
     },
     async run(sql: string, params: readonly SqlValue[] = []) {
-      return (await client.query(numbered(sql), params as SqlValue[])).rowCount ?? 0;
+      return (await client.query(numbered(sql), values(params))).rowCount ?? 0;
     },
   };
 }
 
 export async function openPostgres(url: string, options: { maxConnections?: number } = {}): Promise<SqlDriver> {
-  // Distinct people over a year hash a million callers: give each query room to do it in memory.
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, options: "-c work_mem=64MB" });
+  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10 });
   // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
   pool.on("error", () => undefined);
   const probe = await pool.connect(); // refuse a bad URL at start, with the server's own message

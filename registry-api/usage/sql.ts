@@ -3,7 +3,7 @@
  * `?` placeholders, the number of rows a statement changed, and a transaction. `sqlite.ts` and
  * `postgres.ts` are the two drivers.
  */
-export type SqlValue = string | number | null;
+export type SqlValue = string | number | null | Uint8Array;
 
 export interface SqlSession {
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;

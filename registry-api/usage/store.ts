@@ -6,12 +6,22 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import type { UsageRecord } from "../../crds/usage.js";
+import { readPeople, readSums, splitRange } from "./impact-read.js";
 import { migrate } from "./migrations.js";
+import { type Contribution, rollUp } from "./rollup.js";
 import type { SqlDriver, SqlValue } from "./sql.js";
 
+/** A record as a server reported it (the caller by name), with what the registry adds. */
 export interface StoredRecord extends UsageRecord {
   /** The owner team of the server when the record arrived. */
   team: string;
+}
+
+/** Who is behind a caller hash: for admins only. */
+export interface CallerName {
+  caller: string;
+  callerKind: UsageRecord["callerKind"];
+  name: string;
 }
 
 export const GROUP_BY = ["server", "tool", "team", "month", "week", "day"] as const;
@@ -71,12 +81,6 @@ export interface FeedbackSummary {
 
 const DAY_MS = 86_400_000;
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-/** The Monday of the ISO week the day falls in. */
-function weekOf(ms: number): string {
-  const d = new Date(Math.floor(ms / DAY_MS) * DAY_MS);
-  const back = (d.getUTCDay() + 6) % 7;
-  return day(d.getTime() - back * DAY_MS);
-}
 
 const KEY_COLUMNS: Record<GroupBy, string[]> = {
   server: ["server"],
@@ -103,28 +107,48 @@ export class UsageStore {
   private constructor(
     readonly db: SqlDriver,
     private readonly feedbackKey: string,
+    private readonly callerKey: string,
     private readonly retentionDays: number,
   ) {}
 
   /** Migrates the database to the current schema and opens the store on it. */
   static async open(db: SqlDriver, options: { retentionDays: number }): Promise<UsageStore> {
     await migrate(db);
-    await db.run(`INSERT INTO store_settings (name, value) VALUES ('feedback_key', ?) ON CONFLICT (name) DO NOTHING`, [randomBytes(32).toString("hex")]);
-    const [key] = await db.all<{ value: string }>("SELECT value FROM store_settings WHERE name = 'feedback_key'");
-    return new UsageStore(db, key!.value, options.retentionDays);
+    return new UsageStore(db, await storeKey(db, "feedback_key"), await storeKey(db, "caller_key"), options.retentionDays);
+  }
+
+  /**
+   * The keyed hash a caller is counted by. The key never leaves the registry's database, so no
+   * server (and no one who can read a server's namespace) can compute or forge one; the kind is
+   * part of the message, so a person and a service account never share a hash.
+   */
+  callerHash(kind: UsageRecord["callerKind"], name: string): string {
+    return createHmac("sha256", this.callerKey).update(`${kind === "person" ? "user" : "serviceAccount"}:${name}`).digest("hex");
+  }
+
+  /** Who a caller hash stands for, if any record carried it. */
+  async callerName(hash: string): Promise<CallerName | undefined> {
+    const [row] = await this.db.all<{ caller: string; caller_kind: string; name: string }>("SELECT caller, caller_kind, name FROM usage_caller_names WHERE caller = ?", [hash]);
+    return row ? { caller: row.caller, callerKind: row.caller_kind === "service" ? "service" : "person", name: row.name } : undefined;
   }
 
   /** Stores each record once; returns how many were new and how many it already had. */
   async ingest(records: readonly StoredRecord[], now: Date = new Date()): Promise<{ accepted: number; duplicates: number }> {
     if (records.length === 0) return { accepted: 0, duplicates: 0 };
+    const names = new Map<string, { kind: UsageRecord["callerKind"]; name: string }>();
+    const hashes = records.map((r) => {
+      const hash = this.callerHash(r.callerKind, r.caller);
+      names.set(hash, { kind: r.callerKind, name: r.caller });
+      return hash;
+    });
     return this.db.transaction(async (tx) => {
       const inserted = new Set<string>();
       for (let i = 0; i < records.length; i += INSERT_CHUNK) {
         const chunk = records.slice(i, i + INSERT_CHUNK);
         const params: SqlValue[] = [];
-        for (const r of chunk) {
-          params.push(r.id, r.server, r.team, r.tool, r.caller, r.callerKind, r.outcome, r.durationMs, r.minutesSaved, Date.parse(r.at), now.getTime());
-        }
+        chunk.forEach((r, j) => {
+          params.push(r.id, r.server, r.team, r.tool, hashes[i + j]!, r.callerKind, r.outcome, r.durationMs, r.minutesSaved, Date.parse(r.at), now.getTime());
+        });
         const rows = await tx.all<{ id: string }>(
           `INSERT INTO usage_records (id, server, team, tool, caller, caller_kind, outcome, duration_ms, minutes_saved, at_ms, received_ms)
            VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
@@ -133,94 +157,64 @@ export class UsageStore {
         );
         for (const row of rows) inserted.add(row.id);
       }
-      // Only new records reach the roll-ups, summed per row first (one upsert per row).
-      const daily = new Map<string, { values: SqlValue[]; calls: number; ok: number; minutes: number }>();
-      for (const r of records) {
-        if (!inserted.delete(r.id)) continue;
-        const at = Date.parse(r.at);
-        const d = day(at);
-        const key = JSON.stringify([d, r.server, r.tool, r.team, r.caller]);
-        let row = daily.get(key);
-        if (!row) {
-          row = { values: [d, weekOf(at), d.slice(0, 7), r.server, r.team, r.tool, r.caller, r.callerKind], calls: 0, ok: 0, minutes: 0 };
-          daily.set(key, row);
-        }
-        row.calls++;
-        if (r.outcome === "ok") row.ok++;
-        row.minutes += r.minutesSaved;
-      }
-      const rows = [...daily.values()];
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK);
+      // Only new records reach the roll-ups.
+      const contributions: Contribution[] = [];
+      records.forEach((r, i) => {
+        if (!inserted.delete(r.id)) return;
+        const ok = r.outcome === "ok";
+        contributions.push({ day: day(Date.parse(r.at)), server: r.server, tool: r.tool, team: r.team, caller: hashes[i]!, callerKind: r.callerKind, calls: 1, ok: ok ? 1 : 0, minutes: r.minutesSaved });
+      });
+      const counted = new Set(contributions.map((c) => c.caller));
+      const known = [...names].filter(([hash]) => counted.has(hash));
+      for (let i = 0; i < known.length; i += INSERT_CHUNK) {
+        const chunk = known.slice(i, i + INSERT_CHUNK);
         await tx.run(
-          `INSERT INTO usage_daily (day, week, month, server, team, tool, caller, caller_kind, calls, ok_calls, minutes_saved)
-           VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}
-           ON CONFLICT (day, server, tool, team, caller) DO UPDATE SET
-             calls = usage_daily.calls + excluded.calls,
-             ok_calls = usage_daily.ok_calls + excluded.ok_calls,
-             minutes_saved = usage_daily.minutes_saved + excluded.minutes_saved`,
-          chunk.flatMap((r) => [...r.values, r.calls, r.ok, r.minutes]),
+          `INSERT INTO usage_caller_names (caller, caller_kind, name) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")} ON CONFLICT (caller) DO NOTHING`,
+          chunk.flatMap(([hash, n]) => [hash, n.kind, n.name]),
         );
       }
-      const accepted = rows.reduce((n, r) => n + r.calls, 0);
-      return { accepted, duplicates: records.length - accepted };
+      await rollUp(this.db, tx, contributions);
+      return { accepted: contributions.length, duplicates: records.length - contributions.length };
     });
   }
 
   async impact(q: ImpactQuery): Promise<ImpactReport> {
     const empty: Figures = { calls: 0, okCalls: 0, people: 0, minutesSaved: 0, hoursSaved: 0 };
     if (q.servers && q.servers.length === 0) return { total: empty, groups: [] };
-    const where = ["day >= ?", "day <= ?"];
-    const params: SqlValue[] = [q.from, q.to];
-    if (q.servers) {
-      where.push(`server IN (${q.servers.map(() => "?").join(", ")})`);
-      params.push(...q.servers);
-    }
     const keys = KEY_COLUMNS[q.groupBy];
-    const byTool = [...new Set([...keys, "server", "tool"])];
-    const person = `${where.join(" AND ")} AND caller_kind = 'person'`;
-    // Distinct people as a grouped subquery, not COUNT(DISTINCT): PostgreSQL hashes the
-    // former and sorts the latter. The three queries are independent: run them together.
-    const [sums, people, [allPeople]] = await Promise.all([
-      this.db.all<Record<string, string> & { calls: number; ok: number; minutes: number }>(
-        `SELECT ${byTool.join(", ")}, SUM(calls) AS calls, SUM(ok_calls) AS ok, SUM(minutes_saved) AS minutes
-         FROM usage_daily WHERE ${where.join(" AND ")} GROUP BY ${byTool.join(", ")}`,
-        params,
-      ),
-      this.db.all<Record<string, string> & { people: number }>(
-        `SELECT ${keys.join(", ")}, COUNT(*) AS people FROM (SELECT DISTINCT ${keys.join(", ")}, caller FROM usage_daily WHERE ${person}) AS d GROUP BY ${keys.join(", ")}`,
-        params,
-      ),
-      this.db.all<{ people: number }>(`SELECT COUNT(*) AS people FROM (SELECT DISTINCT caller FROM usage_daily WHERE ${person}) AS d`, params),
+    const parts = splitRange(q.from, q.to, q.groupBy === "week" || q.groupBy === "day");
+    // Calibrating by feedback needs each tool's successful calls; declared minutes add up as they are.
+    const sumColumns = q.estimate === "feedback" ? [...new Set([...keys, "server", "tool"])] : keys;
+    const [sums, people, calibrated] = await Promise.all([
+      readSums(this.db, parts, q.servers, sumColumns),
+      readPeople(this.db, parts, q.servers, q.groupBy),
+      q.estimate === "feedback" ? this.calibration(q.servers) : Promise.resolve(new Map<string, number>()),
     ]);
-    const calibrated = q.estimate === "feedback" ? await this.calibration(q.servers) : new Map<string, number>();
 
-    const keyOf = (row: Record<string, unknown>) => keys.map((k) => String(row[k])).join("/");
+    const keyOf = (row: Record<string, string>) => keys.map((k) => row[k]).join("/");
     const groups = new Map<string, ImpactGroup>();
     const total = { ...empty };
     for (const row of sums) {
-      const key = keyOf(row);
+      const key = keyOf(row.key);
       let g = groups.get(key);
       if (!g) {
-        g = { key, ...Object.fromEntries(keys.map((k) => [k, String(row[k])])), ...empty };
+        g = { key, ...Object.fromEntries(keys.map((k) => [k, row.key[k]!])), ...empty };
         groups.set(key, g);
       }
-      const calls = Number(row.calls);
-      const ok = Number(row.ok);
-      const perCall = calibrated.get(`${row.server} ${row.tool}`);
-      const minutes = perCall !== undefined ? ok * perCall : Number(row.minutes);
-      g.calls += calls;
-      g.okCalls += ok;
+      const perCall = calibrated.get(`${row.key.server} ${row.key.tool}`);
+      const minutes = perCall !== undefined ? row.ok * perCall : row.minutes;
+      g.calls += row.calls;
+      g.okCalls += row.ok;
       g.minutesSaved += minutes;
-      total.calls += calls;
-      total.okCalls += ok;
+      total.calls += row.calls;
+      total.okCalls += row.ok;
       total.minutesSaved += minutes;
     }
-    for (const row of people) {
-      const g = groups.get(keyOf(row));
-      if (g) g.people = Number(row.people);
+    for (const [key, n] of people.groups) {
+      const g = groups.get(key);
+      if (g) g.people = n;
     }
-    total.people = Number(allPeople?.people ?? 0);
+    total.people = people.total;
     const finish = <T extends Figures>(f: T): T => ({ ...f, minutesSaved: round(f.minutesSaved), hoursSaved: hours(f.minutesSaved) });
     return {
       total: finish(total),
@@ -284,4 +278,11 @@ export class UsageStore {
   close(): Promise<void> {
     return this.db.close();
   }
+}
+
+/** A secret the store keeps for itself, made once on first open. */
+async function storeKey(db: SqlDriver, name: string): Promise<string> {
+  await db.run("INSERT INTO store_settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [name, randomBytes(32).toString("hex")]);
+  const [key] = await db.all<{ value: string }>("SELECT value FROM store_settings WHERE name = ?", [name]);
+  return key!.value;
 }

@@ -26,7 +26,6 @@ import { createLogger } from "../../../common/log.js";
 
 export const PREFIX = "dev.toolfleet";
 export const REGISTRY_AUDIENCE = "https://registry.toolfleet.test";
-export const HASH_KEY = "a fleet-wide key of at least 16 bytes";
 export const ADMINS = "toolfleet:admins";
 
 export interface FleetServer {
@@ -188,7 +187,7 @@ export async function startKit(identity: Identity, s: FleetServer, registryUrl: 
   const volume = new PolicyVolume();
   volume.write(policyOf(s));
   const token = await identity.serviceAccount(`${s.namespace}/${s.name}`, REGISTRY_AUDIENCE);
-  const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, hashKey: HASH_KEY, token: () => token, ...over });
+  const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, token: () => token, ...over });
   const logs: string[] = [];
   const server = await presto.start({
     policyFile: volume.path,
@@ -230,7 +229,7 @@ export async function startDomainKit(identity: Identity, name: DomainServerName,
   const volume = new PolicyVolume();
   volume.write(policyFromMcpServer(m, { registryPrefix: PREFIX }));
   const token = await identity.serviceAccount(`${m.metadata.namespace}/${m.metadata.name}`, REGISTRY_AUDIENCE);
-  const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, hashKey: HASH_KEY, token: () => token });
+  const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, token: () => token });
   const server = await domain.start({
     policyFile: volume.path,
     publicUrl: KIT_URL,
@@ -255,7 +254,7 @@ export async function startKitProcess(identity: Identity, s: FleetServer, regist
     publicUrl: KIT_URL,
     users: { issuer: identity.idp.issuer, jwksUrl: identity.idp.jwksUrl },
     serviceAccounts: { issuer: identity.cluster.issuer, jwksUrl: identity.cluster.jwksUrl },
-    usage: { registryUrl, dir: bufferDir, tokenFile: await tokenFile(identity, s, mkdtempSync(join(tmpdir(), "kit-token-"))), hashKey: HASH_KEY, backoffMaxMs: 1000 },
+    usage: { registryUrl, dir: bufferDir, tokenFile: await tokenFile(identity, s, mkdtempSync(join(tmpdir(), "kit-token-"))), backoffMaxMs: 1000 },
   };
   const child = await spawnChild("servers/kit/usage/test/kit-child.js", { TOOLFLEET_TEST_KIT: JSON.stringify(config) });
   return { ...child, mcpUrl: `http://127.0.0.1:${child.port}/mcp`, metricsUrl: `http://127.0.0.1:${child.port}/metrics` };
@@ -292,3 +291,13 @@ export async function api<T = Record<string, unknown>>(base: string, path: strin
 
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
+
+/** A seeded generator (mulberry32): the same numbers on every run, so a figure or failure can be replayed. */
+export function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

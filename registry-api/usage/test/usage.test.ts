@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { ADMINS, DOCS, Identity, PRESTO, REGISTRY_AUDIENCE, SPARK, api, mcpClient, metric, registryNameOf, startKit, startKitProcess, startRegistryProcess, tempDir, type RegistryProcess } from "./fleet.js";
@@ -167,7 +168,7 @@ describe("who may report usage", () => {
     id: randomUUID(),
     server,
     tool: "run_query",
-    caller: "b".repeat(64),
+    caller: "ann",
     callerKind: "person",
     outcome: "ok",
     durationMs: 3,
@@ -176,8 +177,9 @@ describe("who may report usage", () => {
     ...over,
   });
   const post = (token: string, body: unknown) => api(registry.url, "/api/v1/usage", token, { method: "POST", body: JSON.stringify(body) });
+  const dbFile = join(tempDir("usage-db-"), "usage.sqlite");
   beforeAll(async () => {
-    registry = await startRegistryProcess(identity, { file: join(tempDir("usage-db-"), "usage.sqlite") });
+    registry = await startRegistryProcess(identity, { file: dbFile });
     cleanup.push(() => registry.stop());
   });
 
@@ -215,15 +217,35 @@ describe("who may report usage", () => {
     expect(await totalCalls(registry)).toBe(3);
   });
 
+  it("stores callers only as a keyed hash; only an admin looks up who a hash stands for", async () => {
+    const spark = await identity.serviceAccount("ml/spark", REGISTRY_AUDIENCE);
+    const mine = record(S, { caller: "zoe@example.com" });
+    expect((await post(spark, { records: [mine, record(S, { caller: "ml/trainer", callerKind: "service" })] })).status).toBe(200);
+    const db = new DatabaseSync(dbFile, { readOnly: true });
+    const [row] = db.prepare("SELECT caller FROM usage_records WHERE id = ?").all(mine.id) as Array<{ caller: string }>;
+    const names = db.prepare("SELECT COUNT(*) AS n FROM usage_records WHERE caller LIKE '%zoe%' OR caller LIKE '%trainer%'").get() as { n: number };
+    db.close();
+    expect(row!.caller).toMatch(/^[0-9a-f]{64}$/);
+    expect(names.n).toBe(0);
+    const lookup = async (token: string, hash = row!.caller) => api(registry.url, `/api/v1/usage/callers/${hash}`, token);
+    expect(await lookup(await registryToken("root", [ADMINS]))).toEqual({ status: 200, body: { caller: row!.caller, callerKind: "person", name: "zoe@example.com" } });
+    expect((await lookup(await registryToken("rita", ["security-reviewers"]))).status).toBe(403);
+    expect((await lookup(await registryToken("zoe@example.com", ["ads-eng"]))).status).toBe(403);
+    expect((await lookup(spark)).status).toBe(403);
+    expect((await lookup(await registryToken("root", [ADMINS]), "f".repeat(64))).status).toBe(404);
+    expect((await lookup(await registryToken("root", [ADMINS]), "zoe")).body).toMatchObject({ parameter: "hash" });
+  });
+
   it("refuses bad records with a 400 naming the field, and stores none of the batch", async () => {
     const spark = await identity.serviceAccount("ml/spark", REGISTRY_AUDIENCE);
     expect((await post(spark, { records: [record(S), record(S, { outcome: "great" })] })).body).toMatchObject({ parameter: "records[1].outcome" });
-    expect((await post(spark, { records: [record(S, { caller: "ann@example.com" })] })).body).toMatchObject({ parameter: "records[0].caller" });
+    expect((await post(spark, { records: [record(S, { caller: "" })] })).body).toMatchObject({ parameter: "records[0].caller" });
+    expect((await post(spark, { records: [record(S, { caller: "x".repeat(321) })] })).body).toMatchObject({ parameter: "records[0].caller" });
     expect((await post(spark, { records: [record(S, { minutesSaved: -1 })] })).body).toMatchObject({ parameter: "records[0].minutesSaved" });
     expect((await post(spark, { records: [record(S, { at: new Date(Date.now() + 3 * 86_400_000).toISOString() })] })).body).toMatchObject({ parameter: "records[0].at" });
     expect((await post(spark, { records: [] })).body).toMatchObject({ parameter: "records" });
     expect((await post(spark, {})).body).toMatchObject({ parameter: "records" });
-    expect(await totalCalls(registry)).toBe(3);
+    expect(await totalCalls(registry)).toBe(5);
   });
 });
 

@@ -1,24 +1,20 @@
 /**
- * A finished call becomes a usage record: a fresh id, the time, and the caller as a keyed hash
- * (HMAC-SHA256). Every server of a fleet is given the same key, so one person counts once
- * across servers and pods, while the registry never holds who they are.
+ * A finished call becomes a usage record: a fresh id, the time, and who called (a person's
+ * subject or a service account's namespace/name). The record goes only to the registry, on the
+ * server's authenticated channel; the registry counts callers by a keyed hash whose key it
+ * alone holds, so no server namespace needs a fleet-wide secret.
  */
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { UsageRecord } from "../../../crds/usage.js";
 import { callerName } from "../../../policy/index.js";
 import type { FinishedCall } from "./call.js";
 
-export function callerHash(key: Buffer | string, call: Pick<FinishedCall, "caller">): string {
-  // The kind is part of the message: a person and a service account can never share a hash.
-  return createHmac("sha256", key).update(`${call.caller.kind}:${callerName(call.caller)}`).digest("hex");
-}
-
-export function usageRecordOf(call: FinishedCall, key: Buffer | string, now: Date = new Date()): UsageRecord {
+export function usageRecordOf(call: FinishedCall, now: Date = new Date()): UsageRecord {
   return {
     id: randomUUID(),
     server: call.server,
     tool: call.tool,
-    caller: callerHash(key, call),
+    caller: callerName(call.caller),
     callerKind: call.caller.kind === "user" ? "person" : "service",
     outcome: call.outcome,
     durationMs: Math.round(Math.max(0, call.durationMs) * 1000) / 1000,

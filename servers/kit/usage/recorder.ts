@@ -15,8 +15,6 @@ export interface UsageRecorderOptions extends DeliveryOptions {
   dir: string;
   maxRecords: number;
   segmentRecords: number;
-  /** The fleet-wide key of the caller hash. */
-  hashKey: Buffer | string;
 }
 
 export const USAGE_DEFAULTS = {
@@ -88,7 +86,7 @@ export class UsageRecorder implements UsageHook {
   record(call: FinishedCall): void {
     const buffer = this.buffer;
     if (!buffer) return;
-    const record = usageRecordOf(call, this.options.hashKey);
+    const record = usageRecordOf(call);
     const write = buffer.append([record]).then(
       ({ dropped }) => {
         if (dropped > 0) this.dropped(dropped);

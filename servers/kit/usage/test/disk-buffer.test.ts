@@ -1,7 +1,7 @@
 /**
  * The kit's usage buffer on a real directory: what was appended survives a reopen, an
  * acknowledged segment is gone, a write torn by a crash costs only its own line, the bound
- * refuses (and counts) what does not fit; and the caller hash counts a person once per key.
+ * refuses (and counts) what does not fit; and a record names its caller for the registry.
  */
 import { describe, expect, it } from "@jest/globals";
 import { appendFileSync, mkdtempSync, readdirSync } from "node:fs";
@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FinishedCall } from "../call.js";
 import { DiskBuffer } from "../disk-buffer.js";
-import { callerHash, usageRecordOf } from "../record.js";
+import { usageRecordOf } from "../record.js";
 
 const call = (over: Partial<FinishedCall> = {}): FinishedCall => ({
   server: "dev.toolfleet.data-platform/presto",
@@ -20,7 +20,7 @@ const call = (over: Partial<FinishedCall> = {}): FinishedCall => ({
   minutesSaved: 5,
   ...over,
 });
-const records = (n: number) => Array.from({ length: n }, () => usageRecordOf(call(), "k".repeat(16)));
+const records = (n: number) => Array.from({ length: n }, () => usageRecordOf(call()));
 const dir = () => mkdtempSync(join(tmpdir(), "usage-buffer-"));
 
 describe("the usage disk buffer", () => {
@@ -68,18 +68,14 @@ describe("the usage disk buffer", () => {
 });
 
 describe("usage records", () => {
-  it("hash the caller with the fleet's key: one person counts once, a service never as a person", () => {
-    const key = "fleet-key-of-16+bytes";
-    const ann = callerHash(key, call());
-    expect(ann).toMatch(/^[0-9a-f]{64}$/);
-    expect(callerHash(key, call({ caller: { kind: "user", subject: "ann", groups: [] } }))).toBe(ann);
-    expect(callerHash("another-key-of-16+bytes", call())).not.toBe(ann);
-    expect(callerHash(key, call({ caller: { kind: "serviceAccount", namespace: "x", name: "ann" } }))).not.toBe(ann);
+  it("name the caller for the registry, which alone hashes it: a person by subject, a service account by namespace/name", () => {
+    expect(usageRecordOf(call())).toMatchObject({ caller: "ann", callerKind: "person" });
+    expect(usageRecordOf(call({ caller: { kind: "serviceAccount", namespace: "agents", name: "bot" } }))).toMatchObject({ caller: "agents/bot", callerKind: "service" });
   });
 
   it("save the declared minutes only when the call succeeded", () => {
-    expect(usageRecordOf(call(), "k").minutesSaved).toBe(5);
-    for (const outcome of ["error", "denied", "declined"] as const) expect(usageRecordOf(call({ outcome }), "k").minutesSaved).toBe(0);
-    expect(usageRecordOf(call({ caller: { kind: "serviceAccount", namespace: "agents", name: "bot" } }), "k").callerKind).toBe("service");
+    expect(usageRecordOf(call()).minutesSaved).toBe(5);
+    for (const outcome of ["error", "denied", "declined"] as const) expect(usageRecordOf(call({ outcome })).minutesSaved).toBe(0);
+    expect(usageRecordOf(call({ caller: { kind: "serviceAccount", namespace: "agents", name: "bot" } })).callerKind).toBe("service");
   });
 });

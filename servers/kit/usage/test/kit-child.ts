@@ -15,7 +15,7 @@ export interface KitChildConfig {
   publicUrl: string;
   users: { issuer: string; jwksUrl: string };
   serviceAccounts: { issuer: string; jwksUrl: string };
-  usage: { registryUrl: string; dir: string; tokenFile: string; hashKey: string; maxRecords?: number; backoffMaxMs?: number };
+  usage: { registryUrl: string; dir: string; tokenFile: string; maxRecords?: number; backoffMaxMs?: number };
 }
 
 const config = JSON.parse(process.env.TOOLFLEET_TEST_KIT ?? "") as KitChildConfig;
@@ -24,7 +24,6 @@ const usage = new UsageRecorder({
   backoffMaxMs: config.usage.backoffMaxMs ?? 2000,
   registryUrl: config.usage.registryUrl,
   dir: config.usage.dir,
-  hashKey: config.usage.hashKey,
   ...(config.usage.maxRecords ? { maxRecords: config.usage.maxRecords } : {}),
   token: async () => (await readFile(config.usage.tokenFile, "utf8")).trim(),
 });
