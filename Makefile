@@ -69,8 +69,9 @@ lint: deps
 ## test: type-check, then every test: the unit, backends and cluster projects together (jest starts
 ## the local control plane once, for the cluster project), then the disruptive project alone (its
 ## suites restart the shared API server). One project: make test-unit (or test-backends, test-cluster,
-## test-disruptive). JEST_ARGS is passed on (a path, -t 'name').
-test: build lint system-deps backends
+## test-disruptive). JEST_ARGS is passed on (a path, -t 'name'). The real-node suites run the built
+## images (make images, cached).
+test: build lint system-deps backends images
 	$(NODE_TEST) $(JEST_ARGS) --selectProjects unit backends cluster
 	$(NODE_TEST) $(JEST_ARGS) --selectProjects disruptive --passWithNoTests
 
@@ -83,7 +84,7 @@ test-backends: build system-deps backends
 	$(NODE_TEST) $(JEST_ARGS) --selectProjects backends
 
 ## test-cluster: the suites on the local control plane (started or reused)
-test-cluster: build system-deps backends
+test-cluster: build system-deps backends images
 	$(NODE_TEST) $(JEST_ARGS) --selectProjects cluster
 
 ## test-disruptive: the suites that restart the control plane's API server
