@@ -37,7 +37,7 @@ describe("charts/toolfleet", () => {
   });
 
   it("helm lint --strict is clean, with the monitoring objects and the registry's routes on too", async () => {
-    const all = ["--set=monitoring.serviceMonitor.enabled=true", "--set=monitoring.prometheusRule.enabled=true", "--set=registry.ingress.enabled=true", "--set=registry.ingress.host=mcp.example.com", "--set=registry.httpRoute.enabled=true", "--set=registry.httpRoute.parentRefs[0].name=gw", "--set=oidc.issuer=https://idp.example.com", "--set=oidc.jwksUrl=https://idp.example.com/jwks"];
+    const all = ["--set=monitoring.serviceMonitor.enabled=true", "--set=monitoring.prometheusRule.enabled=true", "--set=registry.ingress.enabled=true", "--set=registry.ingress.host=mcp.example.com", "--set=registry.httpRoute.enabled=true", "--set=registry.httpRoute.parentRefs[0].name=gw", "--set=oidc.issuer=https://idp.example.com", "--set=oidc.jwksUrl=https://idp.example.com/jwks", "--set=registry.audience=toolfleet-registry"];
     for (const extra of [[], all]) {
       const r = await helm(["lint", "--strict", chartPath(), ...IMAGES, ...extra]);
       expect({ code: r.code, out: r.stdout + r.stderr }).toEqual({ code: 0, out: expect.stringContaining("0 chart(s) failed") });
@@ -84,6 +84,19 @@ describe("charts/toolfleet", () => {
       ]),
     );
     expect((operator!.spec as { replicas: number }).replicas).toBe(2);
+  });
+
+  it("gives the registry its own audience, and refuses oidc.issuer without one by the value's name", async () => {
+    const oidc = ["--set=oidc.issuer=https://idp.example.com", "--set=oidc.jwksUrl=https://idp.example.com/jwks"];
+    const registryArgs = async (args: string[]) => {
+      const registry = (await render(args)).find((d) => d.kind === "Deployment" && d.metadata.name === "tf-toolfleet-registry");
+      return (registry!.spec as { template: { spec: { containers: Array<{ args: string[] }> } } }).template.spec.containers[0]!.args;
+    };
+    expect(await registryArgs([...oidc, "--set=registry.audience=toolfleet-registry", "--set=oidc.audience=toolfleet-mcp"])).toContain("--oidc-audience=toolfleet-registry");
+    expect(await registryArgs([...oidc, "--set=oidc.audience=toolfleet"])).toContain("--oidc-audience=toolfleet");
+    const refused = await helm(["template", "tf", chartPath(), "--namespace=toolfleet-system", ...IMAGES, ...oidc]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("registry.audience: required with oidc.issuer");
   });
 
   it("lets the registry and the managed namespaces' service accounts create TokenReviews, and only with the value on", async () => {

@@ -84,6 +84,7 @@ function valuesFile(securityGroup: string): string {
         namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": serverNs } },
       },
       oidc: { issuer: "https://idp.example.com", jwksUrl: "https://idp.example.com/jwks" },
+      registry: { audience: "toolfleet-registry" },
     }),
   );
   return file;
