@@ -86,6 +86,14 @@ describe("charts/toolfleet", () => {
     expect((operator!.spec as { replicas: number }).replicas).toBe(2);
   });
 
+  it("names every object once, also when the release's own namespace is one the operator watches", async () => {
+    const docs = (await render(["--set=operator.watchNamespaces={toolfleet-system,team-a}"])) as Array<Manifest & { metadata: { namespace?: string } }>;
+    const keys = docs.map((d) => `${d.kind}/${d.metadata.namespace ?? ""}/${d.metadata.name}`);
+    expect(keys.filter((k, i) => keys.indexOf(k) !== i)).toEqual([]);
+    expect(keys).toContain("RoleBinding/toolfleet-system/tf-toolfleet-operator");
+    expect(keys).toContain("RoleBinding/toolfleet-system/tf-toolfleet-operator-self");
+  });
+
   it("gives the registry its own audience, and refuses oidc.issuer without one by the value's name", async () => {
     const oidc = ["--set=oidc.issuer=https://idp.example.com", "--set=oidc.jwksUrl=https://idp.example.com/jwks"];
     const registryArgs = async (args: string[]) => {
