@@ -7,7 +7,7 @@ import { DEFAULT_CLUSTER_DOMAIN, DEFAULT_REGISTRY_PREFIX, DEFAULT_USAGE_AUDIENCE
 import { hostname } from "node:os";
 import { DEFAULT_REVIEWER_GROUPS, SERVICE_ACCOUNT_REF, SYSTEM_NAMESPACE } from "../crds/index.js";
 import { commaList, defineFlags, type Flag } from "../runtime/index.js";
-import type { WorkloadAuth, WorkloadUsage } from "./children.js";
+import type { ChildrenConfig, WorkloadAuth, WorkloadUsage } from "./children.js";
 
 export interface OperatorConfig {
   /** Namespaces to watch; empty means every namespace. */
@@ -217,4 +217,16 @@ function workloadAuth(get: (flag: Flag) => string | undefined): WorkloadAuth {
   const saJwksUrl = httpUrl(get(FLAGS.saJwksUrl), FLAGS.saJwksUrl.flag);
   if (saJwksUrl) auth.saJwksUrl = saJwksUrl;
   return auth;
+}
+
+/** What the children's builders take from the operator's configuration. */
+export function childrenConfig(config: OperatorConfig): ChildrenConfig {
+  return {
+    registryPrefix: config.registryPrefix,
+    clusterDomain: config.clusterDomain,
+    ingressNamespaces: config.ingressNamespaces,
+    verifierServiceAccount: config.verifier.serviceAccount,
+    auth: config.workloadAuth,
+    ...(config.workloadUsage ? { usage: config.workloadUsage } : {}),
+  };
 }

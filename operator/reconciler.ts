@@ -21,7 +21,7 @@ import {
 } from "../runtime/index.js";
 import { canonicalEqual } from "../common/canonical-json.js";
 import { CHILDREN, runsPods, slimChild, viewHash, type DesiredChild, type SlimChild } from "./children.js";
-import type { OperatorConfig } from "./config.js";
+import { childrenConfig, type OperatorConfig } from "./config.js";
 import { decide, type Plan } from "./decide.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
 import { childNames, FINALIZER, registryName, serverUrl } from "../mcpserver/names.js";
@@ -93,14 +93,7 @@ export class McpServerReconciler {
     const spec = parsed.data;
     const hash = specHash(spec);
     const verdict = evaluateReview(spec, hash, config);
-    const childrenConfig = {
-      registryPrefix: config.registryPrefix,
-      clusterDomain: config.clusterDomain,
-      ingressNamespaces: config.ingressNamespaces,
-      verifierServiceAccount: config.verifier.serviceAccount,
-      auth: config.workloadAuth,
-      ...(config.workloadUsage ? { usage: config.workloadUsage } : {}),
-    };
+    const childrenSettings = childrenConfig(config);
     let unseen = false;
     const plan = decide({
       object,
@@ -118,7 +111,7 @@ export class McpServerReconciler {
         const w = this.written.get(uid);
         return w?.applied === applied ? w.view : undefined;
       },
-      children: childrenConfig,
+      children: childrenSettings,
     });
 
     await this.recordRevision(object, plan);

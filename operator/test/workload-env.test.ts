@@ -11,7 +11,7 @@ import { parse } from "yaml";
 import { McpServerSpec } from "../../crds/index.js";
 import { optionsFromEnv } from "../../servers/kit/env.js";
 import { desiredChildren } from "../children.js";
-import { loadConfig } from "../config.js";
+import { childrenConfig, loadConfig } from "../config.js";
 import { servedSpec } from "../spec-hash.js";
 import type { McpServerObject } from "../../mcpserver/type.js";
 
@@ -22,14 +22,7 @@ function containerEnv(file: string, flags: string[], podIP = "10.88.0.7"): Recor
   const raw = parse(readFileSync(dir + file, "utf8")) as McpServerObject;
   raw.metadata.uid = "uid-1";
   const config = loadConfig(flags, {});
-  const children = desiredChildren(raw, servedSpec(McpServerSpec.parse(raw.spec)), 1, {
-    registryPrefix: config.registryPrefix,
-    clusterDomain: config.clusterDomain,
-    ingressNamespaces: config.ingressNamespaces,
-    verifierServiceAccount: config.verifier.serviceAccount,
-    auth: config.workloadAuth,
-    ...(config.workloadUsage ? { usage: config.workloadUsage } : {}),
-  });
+  const children = desiredChildren(raw, servedSpec(McpServerSpec.parse(raw.spec)), 1, childrenConfig(config));
   type EnvVar = { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } };
   const deployment = children.find((c) => c.type.kind === "Deployment")!.object as unknown as { spec: { template: { spec: { containers: Array<{ env: EnvVar[] }> } } } };
   const env = deployment.spec.template.spec.containers[0]!.env;

@@ -20,7 +20,7 @@ import { readSample } from "../../../local/domain-servers.js";
 import { childNames } from "../../../mcpserver/index.js";
 import type { McpServerObject } from "../../../mcpserver/type.js";
 import { desiredChildren } from "../../../operator/children.js";
-import { loadConfig } from "../../../operator/config.js";
+import { childrenConfig, loadConfig } from "../../../operator/config.js";
 import { servedSpec } from "../../../operator/spec-hash.js";
 import { silentLogger } from "../../../common/log.js";
 import { waitFor } from "../../../local/wait-for.js";
@@ -88,14 +88,7 @@ afterAll(async () => {
 /** The Deployment's pod spec the operator writes with the chart's settings and usage on. */
 function podSpec(flags: string[]): PodSpec {
   const config = loadConfig(flags, {});
-  const children = desiredChildren(raw, servedSpec(McpServerSpec.parse(raw.spec)), 1, {
-    registryPrefix: config.registryPrefix,
-    clusterDomain: config.clusterDomain,
-    ingressNamespaces: config.ingressNamespaces,
-    verifierServiceAccount: config.verifier.serviceAccount,
-    auth: config.workloadAuth,
-    ...(config.workloadUsage ? { usage: config.workloadUsage } : {}),
-  });
+  const children = desiredChildren(raw, servedSpec(McpServerSpec.parse(raw.spec)), 1, childrenConfig(config));
   const deployment = children.find((c) => c.type.kind === "Deployment")!.object as unknown as { spec: { template: { spec: PodSpec } } };
   return deployment.spec.template.spec;
 }
