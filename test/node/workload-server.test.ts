@@ -22,7 +22,7 @@ import { startRelay, type Relay } from "../../local/node/relay.js";
 import { SERVER_LABEL } from "../../mcpserver/names.js";
 import type { RunningOperator } from "../../operator/operator.js";
 import { inNamespace, sample } from "../api/fixtures.js";
-import { conditionsOf, getServer, grantRoles, releaseMcpServers, review, startTestOperator, waitFor } from "../operator/harness.js";
+import { conditionsOf, ensureVerifierAccount, getServer, grantRoles, releaseMcpServers, review, startTestOperator, waitFor } from "../operator/harness.js";
 
 const NAME = "presto";
 const owner = { user: "olga", groups: ["data-platform"] };
@@ -111,6 +111,7 @@ async function execIn(ns: string, pod: string, script: string): Promise<{ code: 
 
 beforeAll(async () => {
   await ensureRealNode();
+  await ensureVerifierAccount();
   const images = projectImages();
   const find = (name: string) => {
     const image = images.find((i) => i.ref.startsWith(`localhost/toolfleet/${name}:`));

@@ -11,6 +11,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writ
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { DEFAULT_REVIEWER_GROUPS } from "../../crds/index.js";
+import { DEFAULT_VERIFIER_SERVICE_ACCOUNT } from "../../mcpserver/settings.js";
 import { EDITOR_ROLE, REVIEWER_ROLE } from "../../crds/rbac.js";
 import { loadConfig, type OperatorConfig } from "../../operator/config.js";
 import { startOperator, type RunningOperator, type StartOptions } from "../../operator/operator.js";
@@ -197,4 +198,10 @@ export async function releaseMcpServers(namespace: string): Promise<void> {
           .catch(() => undefined),
       ),
   );
+}
+
+/** The operator's verifier identity (the chart creates it): verification mints its tokens for it. */
+export async function ensureVerifierAccount(): Promise<void> {
+  const [namespace, name] = DEFAULT_VERIFIER_SERVICE_ACCOUNT.split("/") as [string, string];
+  await kubectl(["create", "serviceaccount", name, "-n", namespace], { allowFailure: true });
 }

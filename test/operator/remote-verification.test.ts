@@ -8,10 +8,10 @@ import { afterAll, beforeAll, expect } from "@jest/globals";
 import { SYSTEM_NAMESPACE } from "../../crds/index.js";
 import { McpServerType } from "../../mcpserver/type.js";
 import type { RunningOperator } from "../../operator/operator.js";
-import { deleteNamespace, kubectl, testNamespace } from "../../local/cluster/harness.js";
+import { deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
 import { journey } from "../journey-steps.js";
 import { startRemoteMcpServer, type RemoteMcpServer } from "../remote-mcp-server.js";
-import { adminClient, conditionsOf, getServer, grantRoles, review, startTestOperator, waitFor, releaseMcpServers } from "./harness.js";
+import { adminClient, conditionsOf, ensureVerifierAccount, getServer, grantRoles, review, startTestOperator, waitFor, releaseMcpServers } from "./harness.js";
 
 const DECLARED = ["lookup_order", "refund_order"];
 let offered = [...DECLARED];
@@ -33,7 +33,7 @@ beforeAll(async () => {
   ns = await testNamespace("op-remote");
   await grantRoles(ns);
   // The operator's identity: tokens are minted for this service account.
-  await kubectl(["create", "serviceaccount", "toolfleet-operator", "-n", SYSTEM_NAMESPACE], { allowFailure: true });
+  await ensureVerifierAccount();
   // The test server listens on 127.0.0.1 over plain http: allowed here, as in development.
   op = await startTestOperator(ns, ["--verify-interval=1s", "--required-reviews=security", "--verify-allow-http=true"]);
   await adminClient().create(McpServerType, {

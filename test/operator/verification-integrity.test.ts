@@ -7,13 +7,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { z } from "zod";
-import { SYSTEM_NAMESPACE } from "../../crds/index.js";
 import { McpServerType } from "../../mcpserver/type.js";
 import type { RunningOperator } from "../../operator/operator.js";
 import { CoreTypes, type KubeObject } from "../../runtime/index.js";
-import { adminConfig, deleteNamespace, kubectl, testNamespace } from "../../local/cluster/harness.js";
+import { adminConfig, deleteNamespace, testNamespace } from "../../local/cluster/harness.js";
 import { startRemoteMcpServer, type RemoteMcpServer, type SeenRequest } from "../remote-mcp-server.js";
-import { adminClient, conditionOf, getServer, grantRoles, releaseMcpServers, review, startTestOperator, waitFor } from "./harness.js";
+import { adminClient, conditionOf, ensureVerifierAccount, getServer, grantRoles, releaseMcpServers, review, startTestOperator, waitFor } from "./harness.js";
 
 const SECRET = "zz-body-secret";
 /** Audiences of the tokens each path received. */
@@ -63,7 +62,7 @@ beforeAll(async () => {
   base = mcp.base;
   ns = await testNamespace("op-verify");
   await grantRoles(ns);
-  await kubectl(["create", "serviceaccount", "toolfleet-operator", "-n", SYSTEM_NAMESPACE], { allowFailure: true });
+  await ensureVerifierAccount();
   op = await startTestOperator(ns, ["--verify-interval=1s", "--required-reviews=security", "--verify-allow-http=true"]);
 }, 60_000);
 
