@@ -182,24 +182,34 @@ async function tokenFile(identity: Identity, s: FleetServer, dir: string): Promi
   return file;
 }
 
-/** A kit server in this process, recording usage into `bufferDir`. */
-export async function startKit(identity: Identity, s: FleetServer, registryUrl: string, bufferDir: string, over: Partial<ConstructorParameters<typeof UsageRecorder>[0]> = {}): Promise<KitServer & { server: RunningServer; logs: string[] }> {
+type RecorderOptions = Partial<ConstructorParameters<typeof UsageRecorder>[0]>;
+
+/**
+ * `domain` in this process with `policy`, people's and the cluster's keys from `identity`, and
+ * usage recorded into `bufferDir` with the server account `account`'s token for the registry.
+ */
+async function startInProcess(identity: Identity, domain: DomainServer, policy: Parameters<PolicyVolume["write"]>[0], account: string, registryUrl: string, bufferDir: string, over: RecorderOptions, logs?: string[]): Promise<RunningServer> {
   const volume = new PolicyVolume();
-  volume.write(policyOf(s));
-  const token = await identity.serviceAccount(`${s.namespace}/${s.name}`, REGISTRY_AUDIENCE);
+  volume.write(policy);
+  const token = await identity.serviceAccount(account, REGISTRY_AUDIENCE);
   const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, token: () => token, ...over });
-  const logs: string[] = [];
-  const server = await presto.start({
+  return domain.start({
     policyFile: volume.path,
     publicUrl: KIT_URL,
     port: 0,
     host: "127.0.0.1",
     auth: { users: { issuer: identity.idp.issuer, keys: { jwksUrl: identity.idp.jwksUrl } }, serviceAccounts: { issuer: identity.cluster.issuer, keys: { jwksUrl: identity.cluster.jwksUrl } } },
     audit: nullAuditSink,
-    logger: createLogger({}, { sink: (l) => void logs.push(l) }),
+    logger: createLogger({}, { sink: (l) => void logs?.push(l) }),
     processMetrics: false,
     usage,
   });
+}
+
+/** A kit server in this process, recording usage into `bufferDir`. */
+export async function startKit(identity: Identity, s: FleetServer, registryUrl: string, bufferDir: string, over: RecorderOptions = {}): Promise<KitServer & { server: RunningServer; logs: string[] }> {
+  const logs: string[] = [];
+  const server = await startInProcess(identity, presto, policyOf(s), `${s.namespace}/${s.name}`, registryUrl, bufferDir, over, logs);
   return { server, logs, mcpUrl: `${server.url}/mcp`, metricsUrl: `${server.url}/metrics`, stop: () => server.stop() };
 }
 
@@ -226,21 +236,8 @@ export function sampleServer(name: DomainServerName): CachedServer {
 /** A real domain server (its own backend behind it) with the policy the operator derives from its sample. */
 export async function startDomainKit(identity: Identity, name: DomainServerName, domain: DomainServer, registryUrl: string, bufferDir: string): Promise<KitServer> {
   const m = readSample(name);
-  const volume = new PolicyVolume();
-  volume.write(policyFromMcpServer(m, { registryPrefix: PREFIX }));
-  const token = await identity.serviceAccount(`${m.metadata.namespace}/${m.metadata.name}`, REGISTRY_AUDIENCE);
-  const usage = new UsageRecorder({ ...USAGE_DEFAULTS, backoffMaxMs: 1000, registryUrl, dir: bufferDir, token: () => token });
-  const server = await domain.start({
-    policyFile: volume.path,
-    publicUrl: KIT_URL,
-    port: 0,
-    host: "127.0.0.1",
-    auth: { users: { issuer: identity.idp.issuer, keys: { jwksUrl: identity.idp.jwksUrl } }, serviceAccounts: { issuer: identity.cluster.issuer, keys: { jwksUrl: identity.cluster.jwksUrl } } },
-    audit: nullAuditSink,
-    logger: createLogger({}, { sink: () => undefined }),
-    processMetrics: false,
-    usage,
-  });
+  const policy = policyFromMcpServer(m, { registryPrefix: PREFIX });
+  const server = await startInProcess(identity, domain, policy, `${m.metadata.namespace}/${m.metadata.name}`, registryUrl, bufferDir, {});
   return { mcpUrl: `${server.url}/mcp`, metricsUrl: `${server.url}/metrics`, stop: () => server.stop() };
 }
 
