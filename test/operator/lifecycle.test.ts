@@ -97,7 +97,9 @@ journey("an McpServer's life under the reconciler, against the real control plan
     expect(conditionsOf(published)).toEqual({
       Reviewed: "True/Approved",
       Available: "True/MinimumReplicasReady",
-      ToolsVerified: "Unknown/Unreachable", // no route to a Service here: said so, not made up
+      // kwok's pods do not run: no answer (Unreachable) or, when a real node's kube-proxy routes
+      // the cluster IP to a pod address that does not exist, no handshake. Said so, not made up.
+      ToolsVerified: expect.stringMatching(/^Unknown\/(Unreachable|HandshakeFailed)$/),
       Published: "True/Published",
       Ready: "True/Ready",
       ChangePendingReview: "False/NoPendingChange",
