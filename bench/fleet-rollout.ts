@@ -13,10 +13,10 @@ import { McpServerSpec } from "../crds/index.js";
 import { desiredChildren, runsPods } from "../operator/children.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
 import { FIELD_MANAGER } from "../mcpserver/names.js";
-import { KubeApiError, KubeClient, type KubeObject } from "../runtime/index.js";
+import { KubeClient, type KubeObject } from "../runtime/index.js";
 import { clusterUp } from "../local/cluster/cli.js";
 import { adminConfig, deleteNamespace, testNamespace } from "../local/cluster/harness.js";
-import { deployments, inParallel, isReadyDeployment, watchUntil } from "../test/operator/fleet.js";
+import { deployments, ensureCreated, inParallel, isReadyDeployment, watchUntil } from "../test/operator/fleet.js";
 import { auditOffset, grantRoles, releaseMcpServers, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
 import { approvedFleetManifest, describeWrites, progress as progressOf, rollout, writesSince } from "./fleet-runs.js";
 
@@ -35,12 +35,7 @@ async function floor(ns: string, qps: number): Promise<number> {
   await inParallel(N, 32, async (i) => {
     const { review: _review, ...spec } = (approvedFleetManifest(ns, i) as KubeObject & { spec: Record<string, unknown> }).spec;
     const manifest = { apiVersion: "toolfleet.dev/v1alpha1", kind: "McpServer", metadata: { name: `s${i}`, namespace: ns }, spec } as KubeObject;
-    // A create retried after a timeout may find its first attempt landed.
-    servers[i] = await admin.create<McpServerObject>(McpServerType, manifest).catch(async (err: unknown) => {
-      const existing = err instanceof KubeApiError && err.statusCode === 409 ? await admin.get<McpServerObject>(McpServerType, ns, `s${i}`) : undefined;
-      if (!existing) throw err;
-      return existing;
-    });
+    servers[i] = await ensureCreated<McpServerObject>(admin, McpServerType, manifest);
   });
   const writer = new KubeClient(adminConfig(), { qps, burst: qps * 2, userAgent: "fleet-floor" });
   const config = { registryPrefix: "dev.toolfleet.local", clusterDomain: "cluster.local", ingressNamespaces: ["toolfleet-system"], verifierServiceAccount: "toolfleet-system/toolfleet-operator", auth: {} };

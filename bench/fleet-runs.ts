@@ -10,8 +10,8 @@ import { dirname, join } from "node:path";
 import { McpServerSpec } from "../crds/index.js";
 import { McpServerType } from "../mcpserver/type.js";
 import { specHash } from "../operator/spec-hash.js";
-import { KubeApiError, type KubeObject } from "../runtime/index.js";
-import { approvedFleetServer, fleetSpec, inParallel, isReadyServer, readyServers, reviewerClient, watchUntil } from "../test/operator/fleet.js";
+import type { KubeObject } from "../runtime/index.js";
+import { approvedFleetServer, ensureCreated, fleetSpec, inParallel, isReadyServer, readyServers, reviewerClient, watchUntil } from "../test/operator/fleet.js";
 import { auditLogPath, REVIEWERS } from "../test/operator/harness.js";
 
 export const progress = (bench: string) => (msg: string) => process.stderr.write(`[${bench}] ${msg}\n`);
@@ -32,10 +32,7 @@ export async function rollout(namespace: string, n: number, log: (msg: string) =
   const every = (k: number) => k % Math.max(1, Math.floor(n / 10)) === 0 || k === n;
   const started = performance.now();
   const ready = watchUntil(readyServers(namespace), n, isReadyServer, (k) => every(k) && log(`${who}: ${k}/${n} servers Ready`));
-  // A create retried after a timeout may find its first attempt landed: that server exists, as wanted.
-  await inParallel(n, 32, (i) => applier.create(McpServerType, approvedFleetManifest(namespace, i)).catch((err: unknown) => {
-    if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err;
-  }));
+  await inParallel(n, 32, (i) => ensureCreated(applier, McpServerType, approvedFleetManifest(namespace, i)));
   await ready;
   return (performance.now() - started) / 1000;
 }

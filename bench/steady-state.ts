@@ -12,7 +12,7 @@ import { McpServerType } from "../mcpserver/type.js";
 import type { KubeObject } from "../runtime/index.js";
 import { clusterUp } from "../local/cluster/cli.js";
 import { deleteNamespace, testNamespace } from "../local/cluster/harness.js";
-import { fleetSpec, inParallel } from "../test/operator/fleet.js";
+import { ensureCreated, fleetSpec, inParallel } from "../test/operator/fleet.js";
 import { adminClient, auditOffset, auditSince, metricValue, releaseMcpServers, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
 
 const SIZES = (process.env.BENCH_STEADY_SIZES ?? "1000,5000").split(",").map(Number);
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       progress(`creating servers ${created}..${n - 1}`);
       await inParallel(n - created, 32, (j) => {
         const i = created + j;
-        return admin.create(McpServerType, { apiVersion: "toolfleet.dev/v1alpha1", kind: "McpServer", metadata: { name: `s${i}`, namespace: ns }, spec: fleetSpec(i) } as KubeObject);
+        return ensureCreated(admin, McpServerType, { apiVersion: "toolfleet.dev/v1alpha1", kind: "McpServer", metadata: { name: `s${i}`, namespace: ns }, spec: fleetSpec(i) } as KubeObject);
       });
       created = n;
       await measure(ns, n);

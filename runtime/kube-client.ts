@@ -116,6 +116,9 @@ interface Credentials {
 /** Credentials from exec plugins or token files may rotate: re-read them this often. */
 const CREDENTIALS_TTL_MS = 60_000;
 
+/** Server-side apply's content type: applying the same object twice is the same as once. */
+const APPLY_PATCH = "application/apply-patch+yaml";
+
 export class KubeClient {
   private readonly base: URL;
   private readonly limiter: TokenBucket;
@@ -197,7 +200,7 @@ export class KubeClient {
     return this.request("PATCH", this.path(type, obj.metadata.namespace, obj.metadata.name, options.subresource), body, {
       fieldManager: options.fieldManager,
       force: options.force ?? true,
-    }, "application/apply-patch+yaml") as Promise<T>;
+    }, APPLY_PATCH) as Promise<T>;
   }
 
   /** A JSON patch (RFC 6902), whose `test` operations make guarded edits. */
@@ -262,6 +265,7 @@ export class KubeClient {
     const creds = await this.credentials();
     const url = this.url(path, query);
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    const repeatable = method === "GET" || (method === "PATCH" && contentType === APPLY_PATCH);
     const mod = url.protocol === "https:" ? https : http;
     const send = (retried: boolean): Promise<unknown> =>
       new Promise((resolve, reject) => {
@@ -302,9 +306,12 @@ export class KubeClient {
         );
         req.on("timeout", () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
         req.on("error", (e: NodeJS.ErrnoException) => {
-          // A pooled keep-alive socket the API server had just closed: the request never reached
-          // it, so sending it once more on a fresh socket is safe (Node's documented pattern).
-          if (!retried && req.reusedSocket && e.code === "ECONNRESET") resolve(send(true));
+          // A pooled keep-alive socket reset under the request: usually the API server had just
+          // closed it and never saw the request, but not always (a busy server has been seen to
+          // act on a create and then reset). Sent once more on a fresh socket only when doing it
+          // twice is harmless: a read, or a server-side apply. A create, update or delete comes
+          // back as a KubeConnectionError for the caller to look at the object first.
+          if (!retried && req.reusedSocket && e.code === "ECONNRESET" && repeatable) resolve(send(true));
           else reject(new KubeConnectionError(method, path, e));
         });
         req.end(payload);

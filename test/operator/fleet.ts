@@ -6,9 +6,28 @@
 import { McpServerSpec, type McpServerSpecInput } from "../../crds/index.js";
 import { McpServerType, type McpServerObject } from "../../mcpserver/type.js";
 import { specHash } from "../../operator/spec-hash.js";
-import { CoreTypes, Informer, KubeClient, type KubeObject } from "../../runtime/index.js";
+import { CoreTypes, Informer, KubeApiError, KubeClient, KubeConnectionError, type KubeObject, type ResourceType } from "../../runtime/index.js";
 import { adminConfig, userConfig } from "../../local/cluster/harness.js";
 import { REVIEWERS } from "./harness.js";
+
+/**
+ * Creates `obj` for a fleet of a benchmark or test, where the object existing is all that
+ * matters: one the server already has (a create that landed although the connection broke, on a
+ * busy machine) is taken as made; a create lost with its connection is sent again, up to 3 times.
+ */
+export async function ensureCreated<T extends KubeObject>(client: KubeClient, type: ResourceType, obj: KubeObject): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.create<T>(type, obj);
+    } catch (err) {
+      const lost = err instanceof KubeConnectionError;
+      if (!lost && !(err instanceof KubeApiError && err.statusCode === 409)) throw err;
+      const existing = await client.get<T>(type, obj.metadata.namespace, obj.metadata.name);
+      if (existing) return existing;
+      if (!lost || attempt >= 3) throw err;
+    }
+  }
+}
 
 export function fleetSpec(i: number): McpServerSpecInput {
   return {

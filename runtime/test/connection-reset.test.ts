@@ -1,0 +1,75 @@
+/**
+ * A keep-alive socket reset under a request. A read, or a server-side apply, is sent once more
+ * on a fresh socket; a create is not, because the server may have acted on it before the reset
+ * (a busy API server has been seen to): sending it again would come back 409 for an object the
+ * first attempt made. The caller gets the connection error and looks at the object itself.
+ */
+import { afterEach, describe, expect, it } from "@jest/globals";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { KubeClient, KubeConnectionError } from "../index.js";
+import type { ConnectionConfig } from "../kubeconfig.js";
+
+const CONFIG_MAPS = { group: "", version: "v1", plural: "configmaps", kind: "ConfigMap", namespaced: true } as const;
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server = undefined;
+});
+
+/**
+ * An API server stand-in: the first request on each socket is answered normally; a later
+ * request on the same socket is acted on (counted) and then the socket is reset without an answer.
+ */
+async function resettingServer(): Promise<{ url: string; seen: Array<{ method: string; reset: boolean }> }> {
+  const seen: Array<{ method: string; reset: boolean }> = [];
+  const served = new WeakMap<Socket, number>();
+  server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const n = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, n);
+    req.resume();
+    req.on("end", () => {
+      const reset = n > 1;
+      seen.push({ method: req.method ?? "", reset });
+      if (reset) return req.socket.resetAndDestroy();
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "ns", uid: `u${seen.length}` } }));
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+function clientFor(url: string): KubeClient {
+  const config: ConnectionConfig = { getCurrentCluster: () => ({ server: url }), applyToHTTPSOptions: async () => {} };
+  return new KubeClient(config, { qps: 1000, burst: 1000 });
+}
+
+const object = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c", namespace: "ns" } };
+
+describe("a keep-alive socket reset under a request", () => {
+  it("sends a read once more on a fresh socket", async () => {
+    const { url, seen } = await resettingServer();
+    const client = clientFor(url);
+    await client.get(CONFIG_MAPS, "ns", "c"); // opens the pooled socket
+    expect(await client.get(CONFIG_MAPS, "ns", "c")).toMatchObject({ metadata: { name: "c" } });
+    expect(seen.map((s) => `${s.method}${s.reset ? " reset" : ""}`)).toEqual(["GET", "GET reset", "GET"]);
+  });
+
+  it("sends a server-side apply once more (the same apply twice is one)", async () => {
+    const { url, seen } = await resettingServer();
+    const client = clientFor(url);
+    await client.get(CONFIG_MAPS, "ns", "c");
+    await client.apply(CONFIG_MAPS, object, { fieldManager: "test" });
+    expect(seen.map((s) => `${s.method}${s.reset ? " reset" : ""}`)).toEqual(["GET", "PATCH reset", "PATCH"]);
+  });
+
+  it("does not send a create again: the caller gets the connection error, and the server saw it once", async () => {
+    const { url, seen } = await resettingServer();
+    const client = clientFor(url);
+    await client.get(CONFIG_MAPS, "ns", "c");
+    await expect(client.create(CONFIG_MAPS, object)).rejects.toBeInstanceOf(KubeConnectionError);
+    expect(seen.filter((s) => s.method === "POST")).toEqual([{ method: "POST", reset: true }]);
+  });
+});
