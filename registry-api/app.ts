@@ -5,10 +5,12 @@
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Authenticator } from "../auth/index.js";
+import type { RequestListener } from "node:http";
 import { ACCESS_BODY, accessRoutes } from "./access-routes.js";
 import { createAuthn } from "./authn.js";
 import type { Catalog } from "./catalog.js";
 import { refusalOf } from "./errors.js";
+import { withHotPaths } from "./hot-paths.js";
 import { RegistryMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { registryRoutes } from "./registry-routes.js";
@@ -39,9 +41,15 @@ export interface RegistryAppOptions {
   usage?: UsageStore;
   /** Where a request that failed inside the registry is logged; stderr unless set. */
   log?: Logger;
+  /**
+   * The list and the access check served without express (hot-paths.ts); the default. false:
+   * every request goes through express, the answers the hot paths are tested against.
+   */
+  hotPaths?: boolean;
 }
 
-export function createRegistryApp(options: RegistryAppOptions) {
+/** The registry as a request listener for node's HTTP server. */
+export function createRegistryApp(options: RegistryAppOptions): RequestListener {
   const app = express();
   const log = options.log ?? createLogger({ component: "toolfleet-registry" });
   app.disable("x-powered-by");
@@ -96,5 +104,5 @@ export function createRegistryApp(options: RegistryAppOptions) {
     log.error("request failed", { path: req.path, error: String((err as { message?: string } | null)?.message ?? err) });
     res.status(500).json({ error: "internal error" });
   });
-  return app;
+  return options.hotPaths === false ? app : withHotPaths({ catalog: options.catalog, pages, authn, metrics, log }, app);
 }
