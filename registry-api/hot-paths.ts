@@ -64,6 +64,11 @@ export function withHotPaths(deps: HotPathDeps, fallback: RequestListener): Requ
   }
 
   function fail(req: IncomingMessage, res: ServerResponse, start: bigint, route: string, err: unknown): void {
+    // Failed while answering: nothing sensible can follow a half-sent answer.
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     const refusal = refusalOf(err);
     if (refusal) return answer(req, res, start, route, refusal.status, JSON.stringify(refusal.body));
     log.error("request failed", { path: (req.url ?? "").split("?")[0], error: String((err as { message?: string } | null)?.message ?? err) });
@@ -72,15 +77,15 @@ export function withHotPaths(deps: HotPathDeps, fallback: RequestListener): Requ
 
   /** Authenticates, then `then(viewer)`; a refused credential is answered here, labelled by its mount. */
   function authenticated(req: IncomingMessage, res: ServerResponse, start: bigint, mount: string, then: (outcome: Extract<AuthOutcome, { ok: true }>) => void): void {
-    authn.identify(req.headers.authorization).then(
-      (outcome) => {
+    authn
+      .identify(req.headers.authorization)
+      .then((outcome) => {
         if (outcome.ok) return then(outcome);
         const refused = authn.refusal(outcome);
         res.setHeader("WWW-Authenticate", refused.challenge);
         answer(req, res, start, `${mount}/*`, refused.status, JSON.stringify(refused.body));
-      },
-      (err: unknown) => fail(req, res, start, "unmatched", err),
-    );
+      })
+      .catch((err: unknown) => fail(req, res, start, "unmatched", err));
   }
 
   function access(req: IncomingMessage, res: ServerResponse): void {
