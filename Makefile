@@ -57,8 +57,10 @@ backends:
 backends-down:
 	@if [ -f dist/local/backends/harness.js ]; then node dist/local/backends/harness.js down; fi
 
-## run: the main job on the local control plane, in the foreground until Ctrl-C
-run: build
+## run: the main job on the local control plane, in the foreground until Ctrl-C. With
+## TOOLFLEET_REAL_NODE=1 the domain servers run as workload McpServers on the real node, from
+## their built images (make images), instead of as local processes registered as remote servers.
+run: build $(if $(filter 1,$(TOOLFLEET_REAL_NODE)),system-deps images)
 	node dist/local/run.js
 
 ## lint: biome's linter over every TypeScript and JavaScript file (biome.json)

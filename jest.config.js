@@ -19,6 +19,7 @@ const UNIT = [
   "bench/test/",
   "common/test/",
   "local/test/",
+  "local/node/relay.test.ts",
   "operator/test/",
   "policy/test/",
   "runtime/test/",

@@ -34,7 +34,7 @@ import { verifyTools, type VerificationResult, type VerifyOptions } from "./tool
 import { pinTools } from "./tool-pin.js";
 import type { TokenSource } from "./verifier-token.js";
 import { guardedLookup, ownServiceResolver, type TargetPolicy } from "./verification-target.js";
-import { retryAfterMs, Verifications } from "./verifications.js";
+import { Verifications } from "./verifications.js";
 import { RecentCreates } from "./recent-creates.js";
 
 export interface ReconcilerDeps {
@@ -197,7 +197,7 @@ export class McpServerReconciler {
     } else if (applied > 0) return { requeueAfterMs: 1_000 };
 
     if (!verification) return;
-    return { requeueAfterMs: retryAfterMs(verification, config.verifier.intervalMs) };
+    return { requeueAfterMs: this.verifications.retryAfterMs(key) ?? config.verifier.intervalMs };
   };
 
   /** Records a newly approved spec as a ControllerRevision (or makes an older identical one the latest again). */

@@ -11,7 +11,12 @@
  */
 import type { VerificationResult } from "./tool-verification.js";
 
-/** An unreachable server is tried again sooner than a verified one is re-checked. */
+/**
+ * A server that could not be verified is tried again sooner than a verified one is re-checked:
+ * after 2 s, then twice as long each time, up to 30 s. The first miss is often only the
+ * cluster catching up (a pod just Ready that kube-proxy does not route to yet).
+ */
+export const FIRST_RETRY_MS = 2_000;
 export const UNREACHABLE_RETRY_MS = 30_000;
 
 export interface VerificationsOptions {
@@ -21,17 +26,24 @@ export interface VerificationsOptions {
   concurrency: number;
   /** Called with a key whose verification has settled: queue it for a reconcile. */
   settled: (key: string) => void;
+  /** The clock (tests move it); default Date.now. */
+  now?: () => number;
 }
 
 interface Result {
   fingerprint: string;
   result: VerificationResult;
   at: number;
+  /** Results in a row for this fingerprint that were neither Verified nor Mismatch. */
+  misses: number;
 }
 
-/** How long `result` holds before it is checked again. */
-export function retryAfterMs(result: VerificationResult, intervalMs: number): number {
-  return result.outcome === "Verified" || result.outcome === "Mismatch" ? intervalMs : Math.min(intervalMs, UNREACHABLE_RETRY_MS);
+const conclusive = (result: VerificationResult) => result.outcome === "Verified" || result.outcome === "Mismatch";
+
+/** How long `result` holds before it is checked again, after `misses` inconclusive results in a row (1 for the first). */
+export function retryAfterMs(result: VerificationResult, intervalMs: number, misses = 1): number {
+  if (conclusive(result)) return intervalMs;
+  return Math.min(intervalMs, UNREACHABLE_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.min(Math.max(misses, 1) - 1, 10));
 }
 
 export class Verifications {
@@ -40,9 +52,11 @@ export class Verifications {
   private readonly pending = new Map<string, string>();
   private readonly waiting: Array<() => void> = [];
   private active = 0;
+  private readonly now: () => number;
 
   constructor(private readonly options: VerificationsOptions) {
     if (!(options.concurrency >= 1)) throw new RangeError(`verification concurrency must be >= 1, got ${options.concurrency}`);
+    this.now = options.now ?? Date.now;
   }
 
   /**
@@ -52,9 +66,15 @@ export class Verifications {
   get(key: string, fingerprint: string, verify: () => Promise<VerificationResult>): VerificationResult | undefined {
     const last = this.results.get(key);
     const current = last?.fingerprint === fingerprint ? last : undefined;
-    if (current && Date.now() - current.at < retryAfterMs(current.result, this.options.intervalMs)) return current.result;
+    if (current && this.now() - current.at < retryAfterMs(current.result, this.options.intervalMs, current.misses)) return current.result;
     if (this.pending.get(key) !== fingerprint) void this.run(key, fingerprint, verify);
     return current?.result;
+  }
+
+  /** How long the last result for `key` holds (the reconciler comes back then); undefined when none is known. */
+  retryAfterMs(key: string): number | undefined {
+    const last = this.results.get(key);
+    return last ? retryAfterMs(last.result, this.options.intervalMs, last.misses) : undefined;
   }
 
   /** Drops what is known of `key` (its server is gone or no longer verifiable); a check in flight is ignored when it settles. */
@@ -87,7 +107,9 @@ export class Verifications {
     }
     if (this.pending.get(key) !== fingerprint) return;
     this.pending.delete(key);
-    this.results.set(key, { fingerprint, result, at: Date.now() });
+    const last = this.results.get(key);
+    const misses = conclusive(result) ? 0 : (last?.fingerprint === fingerprint ? last.misses : 0) + 1;
+    this.results.set(key, { fingerprint, result, at: this.now(), misses });
     this.options.settled(key);
   }
 }

@@ -5,6 +5,8 @@
  * callback). For the CLI's suites, where starting Chromium for every sign-in would cost
  * minutes; the registry UI's sign-in is shown in Chromium itself (registry-api/test).
  */
+import { createHash, randomBytes } from "node:crypto";
+
 export interface SignInResult {
   /** The last URL reached: the client's redirect with its code, or the provider's final page. */
   finalUrl: string;
@@ -89,4 +91,24 @@ export async function signInOnProvider(url: string, username: string, password: 
     next = { url: form.action, init: { method: "POST", body: new URLSearchParams(fields), headers: { "content-type": "application/x-www-form-urlencoded" } } };
   }
   throw new Error(`sign-in on ${url} did not finish in 20 steps`);
+}
+
+/**
+ * A person's access token from `issuer` for `clientId`: the authorization code flow with PKCE,
+ * signing in on the provider's pages, landing on `redirectUri` (a loopback URL that answers).
+ */
+export async function personAccessToken(issuer: string, clientId: string, person: string, redirectUri: string): Promise<string> {
+  const verifier = randomBytes(32).toString("base64url");
+  const url = new URL(`${issuer}/protocol/openid-connect/auth`);
+  const params = { response_type: "code", client_id: clientId, redirect_uri: redirectUri, scope: "openid", state: "s", code_challenge: createHash("sha256").update(verifier).digest("base64url"), code_challenge_method: "S256" };
+  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  const landed = await signInOnProvider(url.toString(), person, person);
+  const code = new URL(landed.finalUrl).searchParams.get("code");
+  if (!code) throw new Error(`signing in as ${person} ended on ${landed.finalUrl} (${landed.status}) without a code`);
+  const res = await fetch(`${issuer}/protocol/openid-connect/token`, {
+    method: "POST",
+    body: new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirectUri, client_id: clientId, code_verifier: verifier }),
+  });
+  if (res.status !== 200) throw new Error(`the token endpoint answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { access_token: string }).access_token;
 }

@@ -5,12 +5,11 @@
  * getting tokens for the servers' audience once the person consents.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { decodeJwt } from "jose";
 import { CLI_CLIENT_ID, DEMO_PEOPLE, MCP_AUDIENCE, REGISTRY_AUDIENCE, UI_CLIENT_ID } from "../../registry-api/demo-identity.js";
-import { signInOnProvider } from "../../cli/test/provider-browser.js";
+import { personAccessToken } from "../../cli/test/provider-browser.js";
 import { startKeycloak, type KeycloakBackend } from "./harness.js";
 
 let keycloak: KeycloakBackend;
@@ -25,21 +24,9 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(() => void callback?.close());
 
-/** Authorization code with PKCE for `clientId`, signing in on the provider's pages; the access token's claims. */
+/** The claims of `person`'s access token for `clientId`, signing in on the provider's pages. */
 async function accessTokenClaims(clientId: string, person: string): Promise<Record<string, unknown>> {
-  const verifier = randomBytes(32).toString("base64url");
-  const url = new URL(`${keycloak.issuer}/protocol/openid-connect/auth`);
-  const params = { response_type: "code", client_id: clientId, redirect_uri: redirectUri, scope: "openid", state: "s", code_challenge: createHash("sha256").update(verifier).digest("base64url"), code_challenge_method: "S256" };
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  const landed = await signInOnProvider(url.toString(), person, person);
-  const code = new URL(landed.finalUrl).searchParams.get("code");
-  expect(code).toBeTruthy();
-  const res = await fetch(`${keycloak.issuer}/protocol/openid-connect/token`, {
-    method: "POST",
-    body: new URLSearchParams({ grant_type: "authorization_code", code: code!, redirect_uri: redirectUri, client_id: clientId, code_verifier: verifier }),
-  });
-  expect(res.status).toBe(200);
-  return decodeJwt(((await res.json()) as { access_token: string }).access_token);
+  return decodeJwt(await personAccessToken(keycloak.issuer, clientId, person, redirectUri));
 }
 
 describe("the local identity provider", () => {

@@ -77,16 +77,27 @@ export function ensurePki(dir: string): Pki {
 /** A client certificate for `user` in `groups`, signed by the cluster CA; made once and kept. */
 export function clientCredentials(pki: Pki, user: string, groups: readonly string[]): ClientCredentials {
   const id = createHash("sha256").update(JSON.stringify([user, [...groups].sort()])).digest("hex").slice(0, 16);
-  const dir = join(pki.dir, "clients");
+  const subject = "/CN=" + escapeRdn(user) + groups.map((g) => "/O=" + escapeRdn(g)).join("");
+  return signedByCa(pki, join(pki.dir, "clients"), id, subject, "extendedKeyUsage=clientAuth\n");
+}
+
+/** A serving certificate for `ips`, signed by the cluster CA (which pods trust); made once and kept. */
+export function servingCredentials(pki: Pki, name: string, ips: readonly string[]): ClientCredentials {
+  const id = createHash("sha256").update(JSON.stringify([name, [...ips].sort()])).digest("hex").slice(0, 16);
+  const ext = `subjectAltName=${ips.map((ip) => `IP:${ip}`).join(",")}\nextendedKeyUsage=serverAuth\n`;
+  return signedByCa(pki, join(pki.dir, "serving"), id, `/CN=${escapeRdn(name)}`, ext);
+}
+
+/** A P-256 key and a certificate for it with `subject` and `extensions`, in `dir` as `<id>.crt` and `<id>.key`. */
+function signedByCa(pki: Pki, dir: string, id: string, subject: string, extensions: string): ClientCredentials {
   mkdirSync(dir, { recursive: true });
   const cert = join(dir, `${id}.crt`);
   const key = join(dir, `${id}.key`);
   if (!existsSync(cert)) {
-    const subject = "/CN=" + escapeRdn(user) + groups.map((g) => "/O=" + escapeRdn(g)).join("");
     const tmp = `${id}.${process.pid}`;
     openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", `${tmp}.key`], dir);
     openssl(["req", "-new", "-key", `${tmp}.key`, "-subj", subject, "-out", `${tmp}.csr`], dir);
-    writeAtomically(join(dir, `${tmp}.ext`), "extendedKeyUsage=clientAuth\n");
+    writeAtomically(join(dir, `${tmp}.ext`), extensions);
     openssl(
       ["x509", "-req", "-in", `${tmp}.csr`, "-CA", pki.caCert, "-CAkey", pki.caKey, "-CAcreateserial", "-days", "3650", "-sha256", "-extfile", `${tmp}.ext`, "-out", `${tmp}.crt`],
       dir,

@@ -5,6 +5,11 @@
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { connect as connectTls } from "node:tls";
+import { ensurePki, servingCredentials } from "../cluster/pki.js";
 import { parseEndpoint, startRelay, type Relay } from "./relay.js";
 
 let target: Server | undefined;
@@ -38,6 +43,26 @@ describe("the node's relay", () => {
     await closed;
     const refused = await new Promise<string>((resolve) => connect(listen.port, listen.host).once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? "")));
     expect(refused).toBe("ECONNREFUSED");
+  });
+
+  it("ends TLS with a certificate of the cluster CA for its address, and passes plain bytes to the target", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "relay-pki-"));
+    try {
+      const pki = ensurePki(dir);
+      const serving = servingCredentials(pki, "relay", ["127.0.0.2"]);
+      const port = await startEcho();
+      const listen = { host: "127.0.0.2", port };
+      relay = await startRelay(listen, { host: "127.0.0.1", port }, { tls: { key: readFileSync(serving.key, "utf8"), cert: readFileSync(serving.cert, "utf8") } });
+      const trusted = connectTls({ host: listen.host, port, ca: readFileSync(pki.caCert, "utf8") });
+      trusted.write("ping");
+      expect(await firstAnswer(trusted)).toBe("echo:ping");
+      trusted.destroy();
+      // A client that does not trust the cluster CA gets no connection.
+      const untrusted = await new Promise<string>((resolve) => connectTls({ host: listen.host, port }).once("error", (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message)));
+      expect(untrusted).toMatch(/UNABLE_TO_VERIFY|SELF_SIGNED|UNABLE_TO_GET_ISSUER/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each(["10.88.0.1", "localhost:6443", "10.88.0.1:0", "10.88.0.1:70000", "[::1]:6443"])("refuses %s as an address", (text) => {

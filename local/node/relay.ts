@@ -4,6 +4,7 @@
  * services are not to be opened to the network. Bytes pass untouched (TLS stays end to end).
  */
 import { createConnection, createServer, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 
 export interface Endpoint {
   host: string;
@@ -22,10 +23,14 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-/** Listens on `listen` and pipes every connection to `target`; resolves once listening. */
-export async function startRelay(listen: Endpoint, target: Endpoint): Promise<Relay> {
+/**
+ * Listens on `listen` and pipes every connection to `target`; resolves once listening. With
+ * `tls` (PEM key and certificate) the relay ends TLS itself and speaks plain TCP to the target:
+ * for a loopback service without TLS that pods must reach over https (a key set).
+ */
+export async function startRelay(listen: Endpoint, target: Endpoint, options: { tls?: { key: string; cert: string } } = {}): Promise<Relay> {
   const open = new Set<Socket>();
-  const server = createServer((client) => {
+  const relay = (client: Socket) => {
     const upstream = createConnection(target);
     open.add(client).add(upstream);
     client.pipe(upstream).pipe(client);
@@ -37,7 +42,8 @@ export async function startRelay(listen: Endpoint, target: Endpoint): Promise<Re
     };
     client.on("error", close).on("close", close);
     upstream.on("error", close).on("close", close);
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, relay) : createServer(relay);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import type { VerificationResult } from "../tool-verification.js";
-import { Verifications } from "../verifications.js";
+import { FIRST_RETRY_MS, retryAfterMs, UNREACHABLE_RETRY_MS, Verifications } from "../verifications.js";
 
 const verified: VerificationResult = { outcome: "Verified", message: "tools/list matches the 1 declared tools" };
 const unreachable: VerificationResult = { outcome: "Unreachable", message: "cannot reach http://s.example (ENOTFOUND)" };
@@ -17,6 +17,7 @@ function deferred() {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+
 
 function pool(concurrency = 4, intervalMs = 60_000) {
   const settled: string[] = [];
@@ -107,6 +108,41 @@ describe("tool verifications beside the work queue", () => {
     await tick();
     expect(settled).toEqual(["ns/a"]);
     expect(v.get("ns/a", "f", () => deferred().promise)).toEqual({ outcome: "HandshakeFailed", message: "verification failed: socket hang up" });
+  });
+
+  it("tries an unreachable server again after 2 s, then twice as long each time up to 30 s, and a verified one after the interval", async () => {
+    expect([1, 2, 3, 4, 5, 6, 50].map((misses) => retryAfterMs(unreachable, 300_000, misses))).toEqual([2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+    expect(retryAfterMs(unreachable, 5_000, 4)).toBe(5_000); // never later than the interval
+    expect(retryAfterMs(verified, 300_000, 3)).toBe(300_000);
+    expect([FIRST_RETRY_MS, UNREACHABLE_RETRY_MS]).toEqual([2_000, 30_000]);
+
+    // The pool counts misses in a row for the same fingerprint, and starts over once verified.
+    let now = 0;
+    const v = new Verifications({ intervalMs: 300_000, concurrency: 4, settled: () => {}, now: () => now });
+    const answers = [unreachable, unreachable, unreachable, verified, unreachable];
+    for (const [i, answer] of answers.entries()) {
+      const d = deferred();
+      let started = false;
+      expect(v.get("ns/a", "uid|url|h1", () => ((started = true), d.promise))).toEqual(i === 0 ? undefined : answers[i - 1]);
+      expect(started).toBe(true);
+      d.settle(answer);
+      await tick();
+      const retry = v.retryAfterMs("ns/a")!;
+      expect(retry).toBe([2_000, 4_000, 8_000, 300_000, 2_000][i]);
+      // Not due a moment before its retry; due at it.
+      now += retry - 1;
+      v.get("ns/a", "uid|url|h1", () => Promise.reject(new Error("checked too early")));
+      await tick();
+      expect(v.retryAfterMs("ns/a")).toBe(retry);
+      now += 1;
+    }
+    // Another fingerprint (a new spec) starts its own count.
+    const d = deferred();
+    v.get("ns/a", "uid|url|h2", () => d.promise);
+    d.settle(unreachable);
+    await tick();
+    expect(v.retryAfterMs("ns/a")).toBe(2_000);
+    expect(v.retryAfterMs("ns/unknown")).toBeUndefined();
   });
 
   it("refuses a concurrency below 1", () => {

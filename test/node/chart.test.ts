@@ -95,19 +95,21 @@ describe("the chart on the real node", () => {
     }
   }, 360_000);
 
-  it("hands leadership to the other operator pod when the leader's pod is deleted", async () => {
+  it("hands leadership to another operator pod when the leader's pod is deleted", async () => {
     const names = (await pods("operator")).map((p) => p.metadata.name);
     const leader = await waitFor("an operator pod holding the Lease", async () => {
       const holder = await leaseHolder();
       return names.includes(holder) ? holder : undefined;
     }, 120_000, 500);
-    const other = names.find((n) => n !== leader)!;
     await kubectl(["delete", "pod", "-n", releaseNs, leader, "--wait=false"]);
     const next = await waitFor("the Lease to change hands", async () => {
       const holder = await leaseHolder();
       return holder && holder !== leader ? holder : undefined;
     }, 120_000, 500);
-    expect(next).toBe(other);
+    // The standby usually takes it; the ReplicaSet's replacement for the deleted pod may win the
+    // race on a busy machine. Either way it is a live operator pod of this release.
+    const live = (await pods("operator")).map((p) => p.metadata.name);
+    expect(live).toContain(next);
   }, 300_000);
 
   it("answers through the registry's Service: ready once it has read the McpServers from the API server, and asks for a token", async () => {
