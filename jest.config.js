@@ -31,6 +31,7 @@ const UNIT = [
   "cli/test/impact.test.ts",
   "cli/test/pure.test.ts",
   "registry-api/test/catalog-served.test.ts",
+  "registry-api/test/hot-paths.test.ts",
   "registry-api/test/server-list.test.ts",
   "registry-api/usage/test/people-set.test.ts",
   "registry-api/usage/test/usage.test.ts",

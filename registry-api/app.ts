@@ -5,10 +5,12 @@
  */
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { Authenticator } from "../auth/index.js";
-import { accessRoutes } from "./access-routes.js";
+import type { RequestListener } from "node:http";
+import { ACCESS_BODY, accessRoutes } from "./access-routes.js";
 import { createAuthn } from "./authn.js";
 import type { Catalog } from "./catalog.js";
-import { HttpError } from "./errors.js";
+import { refusalOf } from "./errors.js";
+import { withHotPaths } from "./hot-paths.js";
 import { RegistryMetrics } from "./metrics.js";
 import { openApiDocument } from "./openapi.js";
 import { registryRoutes } from "./registry-routes.js";
@@ -39,9 +41,15 @@ export interface RegistryAppOptions {
   usage?: UsageStore;
   /** Where a request that failed inside the registry is logged; stderr unless set. */
   log?: Logger;
+  /**
+   * The list and the access check served without express (hot-paths.ts); the default. false:
+   * every request goes through express, the answers the hot paths are tested against.
+   */
+  hotPaths?: boolean;
 }
 
-export function createRegistryApp(options: RegistryAppOptions) {
+/** The registry as a request listener for node's HTTP server. */
+export function createRegistryApp(options: RegistryAppOptions): RequestListener {
   const app = express();
   const log = options.log ?? createLogger({ component: "toolfleet-registry" });
   app.disable("x-powered-by");
@@ -73,12 +81,13 @@ export function createRegistryApp(options: RegistryAppOptions) {
     res.json({ resource: base, ...(options.issuer ? { authorization_servers: [options.issuer] } : {}), bearer_methods_supported: ["header"] });
   });
 
-  const registry = registryRoutes({ catalog: options.catalog, renderer, pages: new ServerListPages(renderer) });
+  const pages = new ServerListPages(renderer);
+  const registry = registryRoutes({ catalog: options.catalog, renderer, pages });
   const mount = RegistryMetrics.mount();
   app.use("/v0.1", mount, authn.api, registry);
   app.use("/v0", mount, authn.api, registry);
   if (options.usage) mountUsageApi(app, { catalog: options.catalog, store: options.usage, authenticate: authn.api, mount });
-  app.use("/api/v1", mount, express.json({ limit: "16kb", strict: true }), authn.api, accessRoutes(options.catalog));
+  app.use("/api/v1", mount, express.json(ACCESS_BODY), authn.api, accessRoutes(options.catalog));
   app.use(uiRoutes({ catalog: options.catalog, authn, areas, demoTokensDir: options.demoTokensDir, resourceMetadataUrl, usage: options.usage, ...(options.uiSignIn ? { signIn: oidcSignIn({ ...options.uiSignIn, authn, publicUrl: options.publicUrl }) } : {}) }));
 
   app.use((req, res) => {
@@ -87,21 +96,13 @@ export function createRegistryApp(options: RegistryAppOptions) {
   });
   // Four parameters: express's error handler. Every refusal is JSON naming what to fix.
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof HttpError) {
-      res.status(err.status).json(err.body());
+    const refusal = refusalOf(err);
+    if (refusal) {
+      res.status(refusal.status).json(refusal.body);
       return;
     }
-    const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === "entity.parse.failed") {
-      res.status(400).json({ error: `body: not valid JSON (${e.message ?? "parse error"})`, parameter: "body" });
-      return;
-    }
-    if (typeof e.status === "number" && e.status >= 400 && e.status < 500) {
-      res.status(e.status).json({ error: `body: ${e.message ?? "refused"}`, parameter: "body" });
-      return;
-    }
-    log.error("request failed", { path: req.path, error: String(e.message ?? err) });
+    log.error("request failed", { path: req.path, error: String((err as { message?: string } | null)?.message ?? err) });
     res.status(500).json({ error: "internal error" });
   });
-  return app;
+  return options.hotPaths === false ? app : withHotPaths({ catalog: options.catalog, pages, authn, metrics, log }, app);
 }

@@ -21,7 +21,8 @@ export interface AuthnOptions {
   resourceMetadataUrl: () => string;
 }
 
-export type AuthOutcome = { ok: true; viewer: Viewer } | { ok: false; status: 401 | 503; error: AuthError | undefined; message: string };
+export type AuthRefusal = { ok: false; status: 401 | 503; error: AuthError | undefined; message: string };
+export type AuthOutcome = { ok: true; viewer: Viewer } | AuthRefusal;
 
 /** Reads one cookie without a parser dependency. */
 export function cookie(req: Request, name: string): string | undefined {
@@ -43,6 +44,11 @@ export function createAuthn(options: AuthnOptions) {
     return { ok: false, status: result.error.code === "unavailable" ? 503 : 401, error: result.error, message: result.error.reason };
   }
 
+  /** The answer to a refused credential: its status, the bearer challenge and the JSON body. */
+  function refusal(outcome: AuthRefusal): { status: 401 | 503; challenge: string; body: { error: string } } {
+    return { status: outcome.status, challenge: bearerChallenge(options.resourceMetadataUrl(), outcome.error), body: { error: outcome.message } };
+  }
+
   /** For the API: the Authorization header only (a cookie would make it CSRF-prone). */
   async function api(req: Request, res: Response, next: NextFunction): Promise<void> {
     const outcome = await identify(req.headers.authorization);
@@ -52,8 +58,9 @@ export function createAuthn(options: AuthnOptions) {
     }
     // Refused before routing: labelled by mount point only, so metrics labels stay bounded.
     res.locals.route = `${req.baseUrl}/*`;
-    res.setHeader("WWW-Authenticate", bearerChallenge(options.resourceMetadataUrl(), outcome.error));
-    res.status(outcome.status).json({ error: outcome.message });
+    const refused = refusal(outcome);
+    res.setHeader("WWW-Authenticate", refused.challenge);
+    res.status(refused.status).json(refused.body);
   }
 
   /** For the UI: the header (behind an auth proxy) or the local login's cookie. */
@@ -62,7 +69,7 @@ export function createAuthn(options: AuthnOptions) {
     return identify(req.headers.authorization ?? (fromCookie ? `Bearer ${fromCookie}` : undefined));
   }
 
-  return { api, ui, identify };
+  return { api, ui, identify, refusal };
 }
 
 export function viewerFrom(res: Response): Viewer {

@@ -60,8 +60,13 @@ export class Catalog {
   private sorted: CatalogEntry[] = [];
   private readonly byName = new Map<string, CatalogEntry>();
   private dirty = true;
-  /** Parsed entries by cached object: an object the informer has not replaced is not parsed again. */
-  private parsed = new WeakMap<CachedServer, CatalogEntry | null>();
+  /**
+   * Parsed entries by `namespace/name`, with the version they were parsed from: the object's
+   * resourceVersion, which fixes its content (or the object itself, when it has none). An object
+   * the informer replaced by the same version (a relist) is not parsed again, and its entry, with
+   * its rendered JSON and the pages that hold it, stays.
+   */
+  private parsed = new Map<string, { version: string | CachedServer; entry: CatalogEntry | null }>();
   private readonly log: Logger;
   private readonly unsubscribe: () => void;
 
@@ -94,14 +99,16 @@ export class Catalog {
     if (!this.dirty) return;
     this.dirty = false;
     const next: CatalogEntry[] = [];
+    const parsed: typeof this.parsed = new Map();
     for (const obj of this.source.list()) {
-      let entry = this.parsed.get(obj);
-      if (entry === undefined) {
-        entry = this.toEntry(obj);
-        this.parsed.set(obj, entry);
-      }
-      if (entry) next.push(entry);
+      const key = `${obj.metadata.namespace}/${obj.metadata.name}`;
+      const version = obj.metadata.resourceVersion ?? obj;
+      let known = this.parsed.get(key);
+      if (known?.version !== version) known = { version, entry: this.toEntry(obj) };
+      parsed.set(key, known);
+      if (known.entry) next.push(known.entry);
     }
+    this.parsed = parsed;
     next.sort((a, b) => (a.registryName < b.registryName ? -1 : a.registryName > b.registryName ? 1 : 0));
     this.sorted = next;
     this.byName.clear();

@@ -50,11 +50,16 @@ export class RegistryMetrics {
       const start = process.hrtime.bigint();
       res.once("finish", () => {
         const route = typeof res.locals.route === "string" ? res.locals.route : req.route ? `${String(res.locals.mount ?? req.baseUrl)}${String(req.route.path)}` : "unmatched";
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        this.requests.inc({ method: req.method, route, status: String(res.statusCode) });
-        this.duration.observe({ method: req.method, route }, seconds);
+        this.record(req.method, route, res.statusCode, start);
       });
       next();
     };
+  }
+
+  /** Counts an answered request and its latency since `start` (process.hrtime.bigint()). */
+  record(method: string, route: string, status: number, start: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    this.requests.inc({ method, route, status: String(status) });
+    this.duration.observe({ method, route }, seconds);
   }
 }

@@ -12,7 +12,7 @@ import { listPage } from "./listing.js";
 import type { ResponseRenderer } from "./server-response.js";
 import type { ServerListPages } from "./server-list.js";
 import { viewerFrom } from "./authn.js";
-import { canSee } from "./visibility.js";
+import { canSee, type Viewer } from "./visibility.js";
 
 export interface RegistryRoutesDeps {
   catalog: Catalog;
@@ -24,13 +24,18 @@ function sendJson(res: Response, bytes: Buffer): void {
   res.status(200).type("application/json").send(bytes);
 }
 
+/** `GET /servers`: the page the query asks for, of the servers `viewer` can see, as bytes. A bad query is a BadParameter naming it. */
+export function serverListPage({ catalog, pages }: Pick<RegistryRoutesDeps, "catalog" | "pages">, rawQuery: Record<string, unknown>, viewer: Viewer): Buffer {
+  const query = parseListQuery(rawQuery);
+  const page = listPage(catalog.entries(), viewer, query);
+  return pages.page(page.entries, page.nextCursor);
+}
+
 export function registryRoutes({ catalog, renderer, pages }: RegistryRoutesDeps): Router {
   const router = Router();
 
   router.get("/servers", (req, res) => {
-    const query = parseListQuery(req.query as Record<string, unknown>);
-    const page = listPage(catalog.entries(), viewerFrom(res), query);
-    sendJson(res, pages.page(page.entries, page.nextCursor));
+    sendJson(res, serverListPage({ catalog, pages }, req.query as Record<string, unknown>, viewerFrom(res)));
   });
 
   const visibleServer = (req: Request, res: Response): CatalogEntry => {

@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,7 +74,7 @@ beforeAll(async () => {
     health: { live: () => true, ready: () => true },
     usage: store,
   });
-  const server = app.listen(0, "127.0.0.1");
+  const server = createServer(app).listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   registryUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   closeRegistry = () => new Promise((resolve) => server.close(() => resolve()));

@@ -4,6 +4,7 @@
  * instead of a cluster (the catalog reads any server source), people's and service accounts'
  * tokens from test issuers' JWKS: `node dist/registry-api/usage/test/registry-child.js`.
  */
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createAuthenticator } from "../../../auth/index.js";
 import { createRegistryApp } from "../../app.js";
@@ -43,7 +44,7 @@ const app = createRegistryApp({
   health: { live: () => true, ready: () => true },
   usage: store,
 });
-const server = app.listen(config.port, "127.0.0.1", () => {
+const server = createServer(app).listen(config.port, "127.0.0.1", () => {
   process.stdout.write(`listening ${(server.address() as AddressInfo).port}\n`);
 });
 process.on("SIGTERM", () => server.close(() => void store.close().then(() => process.exit(0))));
