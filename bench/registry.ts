@@ -41,6 +41,9 @@ function serveBare(listFile: string, accessFile: string, port: number): void {
   const list = readFileSync(listFile);
   const access = readFileSync(accessFile);
   const app = express();
+  // As the registry answers: no ETag (express would hash every body), no X-Powered-By.
+  app.set("etag", false);
+  app.disable("x-powered-by");
   app.get("/list", (_req, res) => {
     res.type("application/json").send(list);
   });
