@@ -108,7 +108,7 @@ export function buildImages({ repoRoot, outDir, log = () => {} }: BuildOptions):
         {
           user: `${NONROOT_UID}:${NONROOT_UID}`,
           env: ["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production", "SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"],
-          entrypoint: ["node", def.entry],
+          entrypoint: ["node", ...(def.nodeFlags ?? []), def.entry],
           workingDir: "/app",
           labels: { ...labels, "org.opencontainers.image.title": def.name, "org.opencontainers.image.description": def.description },
           ports: def.ports,

@@ -3,6 +3,8 @@
  * domain servers share one definition (the kit serves each the same way); only the server's
  * name differs.
  */
+import { OPERATOR_NODE_FLAGS } from "../operator/node-flags.js";
+
 export interface ImageDefinition {
   name: string;
   /** Compiled entrypoint, relative to the repository (and to the image's /app). */
@@ -10,6 +12,8 @@ export interface ImageDefinition {
   description: string;
   /** Ports the program listens on by default. */
   ports: number[];
+  /** Flags for node before the entrypoint (V8's among them). */
+  nodeFlags?: readonly string[];
 }
 
 export const DOMAIN_SERVER_NAMES = ["presto", "spark", "airflow"] as const;
@@ -23,7 +27,7 @@ export const domainServerImage = (server: (typeof DOMAIN_SERVER_NAMES)[number]):
 });
 
 export const IMAGES: readonly ImageDefinition[] = [
-  { name: "toolfleet-operator", entry: "dist/operator/main.js", description: "The Toolfleet operator: reconciles McpServers", ports: [8080] },
+  { name: "toolfleet-operator", entry: "dist/operator/main.js", description: "The Toolfleet operator: reconciles McpServers", ports: [8080], nodeFlags: OPERATOR_NODE_FLAGS },
   { name: "toolfleet-registry", entry: "dist/registry-api/main.js", description: "The Toolfleet registry: the MCP servers each caller may use", ports: [8080] },
   ...DOMAIN_SERVER_NAMES.map(domainServerImage),
 ];

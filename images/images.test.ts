@@ -20,6 +20,7 @@ import { parse } from "yaml";
 import { McpServer } from "../crds/index.js";
 import { policyFromMcpServer, remoteManifest, writePolicyFile } from "../local/domain-servers.js";
 import { freePort, getServer, releaseMcpServers, waitFor } from "../test/operator/harness.js";
+import { OPERATOR_NODE_FLAGS } from "../operator/node-flags.js";
 
 const root = repoRoot();
 const work = join(root, ".toolfleet", "images-test");
@@ -116,7 +117,8 @@ describeContainers("the images as containers (runc)", () => {
       const spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as { process: { user: { uid: number; gid: number }; args: string[] } };
       expect(spec.process.user).toMatchObject({ uid: 65532, gid: 65532 });
       const program = e.name === "toolfleet-operator" ? "operator" : e.name === "toolfleet-registry" ? "registry-api" : `servers/${e.name.replace("toolfleet-", "")}`;
-      expect(spec.process.args).toEqual(["node", `dist/${program}/main.js`]);
+      const flags = e.name === "toolfleet-operator" ? OPERATOR_NODE_FLAGS : [];
+      expect(spec.process.args).toEqual(["node", ...flags, `dist/${program}/main.js`]);
       for (const path of ["bin/sh", "bin/bash", "usr/bin/sh", "bin/busybox", "usr/bin/apt", "usr/bin/apt-get", "usr/bin/dpkg", "usr/bin/npm", "usr/local/bin/npm"]) {
         expect({ path, exists: existsSync(join(bundle, "rootfs", path)) }).toEqual({ path, exists: false });
       }

@@ -37,6 +37,7 @@ import { approveAsReviewers, keepPoliciesInSync, waitInCache, type ServerCache }
 import { startChild, waitUntilReady } from "./processes.js";
 import { usageRecorders } from "./usage-reporting.js";
 import { createLogger } from "../common/log.js";
+import { OPERATOR_NODE_FLAGS } from "../operator/node-flags.js";
 import { runningNode, startRealNode, stopRealNode } from "./node/node.js";
 import { clearOtherMode, clusterIpUrls, prepareNodeRun, runNamespace, type NodeRun } from "./run-on-node.js";
 
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
     const operator = startChild(
       "operator",
       process.execPath,
-      [join(repoRoot(), "dist", "operator", "main.js"), `--metrics-addr=127.0.0.1:${operatorPort}`, "--verify-interval=30s", "--verify-allow-http=true", ...(nodeRun?.operatorArgs ?? [])],
+      [...OPERATOR_NODE_FLAGS, join(repoRoot(), "dist", "operator", "main.js"), `--metrics-addr=127.0.0.1:${operatorPort}`, "--verify-interval=30s", "--verify-allow-http=true", ...(nodeRun?.operatorArgs ?? [])],
       { ...process.env, KUBECONFIG: adminKubeconfigPath() },
       join(logs, "operator.log"),
     );

@@ -71,7 +71,8 @@ export function runContainer(options: ContainerOptions): RunningContainer {
   const configPath = join(bundle, "config.json");
   const spec = JSON.parse(readFileSync(configPath, "utf8")) as RuntimeSpec;
   spec.process.terminal = false;
-  const entrypoint = spec.process.args.slice(0, 2); // ["node", "dist/<program>/main.js"]
+  // The images have an entrypoint and no Cmd: the arguments are the entrypoint (node, its flags, the program).
+  const entrypoint = spec.process.args;
   if (options.args) spec.process.args = [...entrypoint, ...options.args];
   spec.process.env = [...spec.process.env, ...Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`)];
   spec.process.capabilities = { bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] };

@@ -20,6 +20,7 @@ import { KubeClient } from "../../runtime/index.js";
 import { adminConfig, cluster, kubectl, userConfig } from "../../local/cluster/harness.js";
 import { adminKubeconfigPath, clusterDir, repoRoot } from "../../local/cluster/paths.js";
 import { createLogger, type Logger } from "../../common/log.js";
+import { OPERATOR_NODE_FLAGS } from "../../operator/node-flags.js";
 
 export const REVIEWERS = {
   security: { user: "sam", groups: [DEFAULT_REVIEWER_GROUPS.security!] },
@@ -135,7 +136,7 @@ export async function spawnOperator(name: string, args: string[]): Promise<Opera
   const metricsPort = await freePort();
   const logPath = operatorLogPath(name);
   const out = openSync(logPath, "a");
-  const child = spawn(process.execPath, [main, `--metrics-addr=127.0.0.1:${metricsPort}`, `--identity=${name}`, ...args], {
+  const child = spawn(process.execPath, [...OPERATOR_NODE_FLAGS, main, `--metrics-addr=127.0.0.1:${metricsPort}`, `--identity=${name}`, ...args], {
     env: { ...process.env, KUBECONFIG: adminKubeconfigPath() },
     stdio: ["ignore", out, out],
   });
