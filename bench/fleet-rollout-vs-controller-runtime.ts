@@ -22,7 +22,7 @@ import { APPLIED_HASH_ANNOTATION } from "../mcpserver/names.js";
 import { McpServerType, type McpServerObject } from "../mcpserver/type.js";
 import { CHILD_TYPES, desiredChildren } from "../operator/children.js";
 import { servedSpec } from "../operator/spec-hash.js";
-import { auditOffset, grantRoles, spawnOperator } from "../test/operator/harness.js";
+import { auditOffset, ensureVerifierAccount, grantRoles, spawnOperator } from "../test/operator/harness.js";
 import { describeWrites, peakRssMb, progress as progressOf, rollout, writesSince } from "./fleet-runs.js";
 
 const N = Number(process.env.BENCH_FLEET_SERVERS ?? 1000);
@@ -101,6 +101,8 @@ async function run(runner: Runner, peer: string, qps: number, n: number): Promis
 
 async function main(): Promise<void> {
   await clusterUp();
+  // As an install has it: the operator verifies each server's tools as this account.
+  await ensureVerifierAccount();
   const peer = buildPeer();
   progress(`peer: ${peer}`);
   const figures: string[] = [];

@@ -17,7 +17,7 @@ import { KubeClient, type KubeObject } from "../runtime/index.js";
 import { clusterUp } from "../local/cluster/cli.js";
 import { adminConfig, deleteNamespace, testNamespace } from "../local/cluster/harness.js";
 import { deployments, ensureCreated, inParallel, isReadyDeployment, watchUntil } from "../test/operator/fleet.js";
-import { auditOffset, grantRoles, releaseMcpServers, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
+import { auditOffset, ensureVerifierAccount, grantRoles, releaseMcpServers, spawnOperator, type OperatorProcess } from "../test/operator/harness.js";
 import { approvedFleetManifest, describeWrites, progress as progressOf, rollout, writesSince } from "./fleet-runs.js";
 
 const N = Number(process.env.BENCH_FLEET_SERVERS ?? 1000);
@@ -92,6 +92,8 @@ async function atQps(qps: number): Promise<number> {
 
 async function main(): Promise<void> {
   await clusterUp();
+  // As an install has it: the operator verifies each server's tools as this account.
+  await ensureVerifierAccount();
   const figures: string[] = [];
   for (const qps of QPS) figures.push(`${(await atQps(qps)).toFixed(2)}x floor at ${qps} QPS`);
   const targets = QPS.map((q) => `<= ${TARGETS[q] ?? 1.3}x at ${q} QPS`).join(", ");
