@@ -23,7 +23,7 @@ import type { RunningOperator } from "../../operator/operator.js";
 import { CLI_CLIENT_ID, MCP_AUDIENCE, REGISTRY_AUDIENCE, UI_CLIENT_ID } from "../../registry-api/demo-identity.js";
 import { personAccessToken } from "../../cli/test/provider-browser.js";
 import { connectModern } from "../mcp-clients.js";
-import { conditionsOf, ensureVerifierAccount, getServer, grantRoles, releaseMcpServers, review, startTestOperator, waitFor } from "../operator/harness.js";
+import { approveWhenPending, conditionsOf, ensureVerifierAccount, getServer, grantRoles, releaseMcpServers, startTestOperator, waitFor } from "../operator/harness.js";
 
 let ns: string;
 let provider: KeycloakBackend;
@@ -50,13 +50,7 @@ beforeAll(async () => {
   op = await startTestOperator(ns, [...nodeRun.operatorArgs, "--verify-timeout=5s"]);
   await apply(nodeRun.prerequisites);
   await apply(nodeRun.servers.map((s) => s.manifest));
-  for (const name of DOMAIN_SERVERS) {
-    const pending = await waitFor(`${name} waiting for review`, async () => {
-      const s = await getServer(ns, name);
-      return s?.status?.phase === "PendingReview" && s.status.specHash ? s : undefined;
-    });
-    for (const area of ["security", "legal", "genai"] as const) await review(ns, name, area, pending.status!.specHash!);
-  }
+  for (const name of DOMAIN_SERVERS) await approveWhenPending(ns, name);
 }, 20 * 60_000);
 
 afterAll(async () => {

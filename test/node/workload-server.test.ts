@@ -22,7 +22,7 @@ import { startRelay, type Relay } from "../../local/node/relay.js";
 import { SERVER_LABEL } from "../../mcpserver/names.js";
 import type { RunningOperator } from "../../operator/operator.js";
 import { inNamespace, sample } from "../api/fixtures.js";
-import { conditionsOf, ensureVerifierAccount, getServer, grantRoles, releaseMcpServers, review, startTestOperator, waitFor } from "../operator/harness.js";
+import { approveWhenPending, conditionsOf, ensureVerifierAccount, getServer, grantRoles, releaseMcpServers, startTestOperator, waitFor } from "../operator/harness.js";
 
 const NAME = "presto";
 const owner = { user: "olga", groups: ["data-platform"] };
@@ -156,11 +156,7 @@ beforeAll(async () => {
   spec.workload.env = spec.workload.env.map((e) => (e.name === "PRESTO_URL" ? { ...e, value: `http://${NODE_IP}:${relayPort}` } : e));
   spec.access.allowedServiceAccounts = [`${agentsNs}/incident-bot`];
   await kubectlAs(owner.user, owner.groups, ["create", "-f", "-"], { input: stringify(manifest) });
-  const pending = await waitFor("the sample waiting for review", async () => {
-    const s = await getServer(serverNs, NAME);
-    return s?.status?.phase === "PendingReview" && s.status.specHash ? s : undefined;
-  });
-  for (const area of ["security", "legal", "genai"] as const) await review(serverNs, NAME, area, pending.status!.specHash!);
+  await approveWhenPending(serverNs, NAME);
 }, 20 * 60_000);
 
 afterAll(async () => {

@@ -106,6 +106,17 @@ export async function review(namespace: string, name: string, area: Area, specHa
 }
 
 let admin: KubeClient | undefined;
+/** Waits until the operator has the server waiting for review, then approves its spec in every area; returns the approved specHash. */
+export async function approveWhenPending(namespace: string, name: string): Promise<string> {
+  const pending = await waitFor(`${namespace}/${name} waiting for review`, async () => {
+    const s = await getServer(namespace, name);
+    return s?.status?.phase === "PendingReview" && s.status.specHash ? s : undefined;
+  });
+  const specHash = pending.status!.specHash!;
+  for (const area of Object.keys(REVIEWERS) as Area[]) await review(namespace, name, area, specHash);
+  return specHash;
+}
+
 export function adminClient(): KubeClient {
   admin ??= new KubeClient(adminConfig(), { qps: 200, burst: 400, userAgent: "operator-tests" });
   return admin;
