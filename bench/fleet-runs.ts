@@ -5,14 +5,13 @@
  * agent; and a process's peak resident memory.
  */
 import type { ChildProcess } from "node:child_process";
-import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
 import { McpServerSpec } from "../crds/index.js";
 import { McpServerType } from "../mcpserver/type.js";
 import { specHash } from "../operator/spec-hash.js";
 import type { KubeObject } from "../runtime/index.js";
 import { approvedFleetServer, ensureCreated, fleetSpec, inParallel, isReadyServer, readyServers, reviewerClient, watchUntil } from "../test/operator/fleet.js";
-import { auditLogPath, REVIEWERS } from "../test/operator/harness.js";
+import { auditSince, REVIEWERS } from "../test/operator/harness.js";
 
 export const progress = (bench: string) => (msg: string) => process.stderr.write(`[${bench}] ${msg}\n`);
 
@@ -37,39 +36,12 @@ export async function rollout(namespace: string, n: number, log: (msg: string) =
   return (performance.now() - started) / 1000;
 }
 
-type AuditEvent = { stage?: string; verb: string; userAgent: string; responseStatus?: { code?: number }; objectRef?: { resource?: string; subresource?: string; namespace?: string } };
-
-function readFrom(path: string, offset: number): string {
-  const size = statSync(path).size;
-  if (size <= offset) return "";
-  const fd = openSync(path, "r");
-  const buf = Buffer.alloc(size - offset);
-  readSync(fd, buf, 0, buf.length, offset);
-  closeSync(fd);
-  return buf.toString("utf8");
-}
-
-/** Audit events since `offset`, across one rotation of the log (the API server keeps one backup). */
-function auditEventsSince(offset: number): AuditEvent[] {
-  const path = auditLogPath();
-  let text = readFrom(path, offset);
-  if (statSync(path).size < offset) {
-    const dir = dirname(path);
-    const backup = readdirSync(dir).filter((f) => f.startsWith("audit-") && f.endsWith(".log")).sort().at(-1);
-    text = (backup ? readFrom(join(dir, backup), offset) : "") + readFrom(path, 0);
-  }
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditEvent);
-}
-
 /** Writes (refused ones too) in `namespace` by user agents starting with `userAgent`, since `offset`, by verb and resource. */
 export function writesSince(offset: number, namespace: string, userAgent: string): { total: number; byResource: Record<string, number>; failed: number } {
   const byResource: Record<string, number> = {};
   let total = 0;
   let failed = 0;
-  for (const e of auditEventsSince(offset)) {
+  for (const e of auditSince(offset)) {
     if (e.stage !== "ResponseComplete" || !e.userAgent.startsWith(userAgent) || e.objectRef?.namespace !== namespace) continue;
     const code = e.responseStatus?.code ?? 0;
     const what = `${e.verb} ${e.objectRef.resource ?? "?"}${e.objectRef.subresource ? `/${e.objectRef.subresource}` : ""}${code >= 300 ? ` (${code})` : ""}`;

@@ -60,6 +60,12 @@ export interface ClientOptions {
   userAgent?: string;
   /** Per-request timeout for non-watch requests. */
   timeoutMs?: number;
+  /**
+   * How long a pooled keep-alive socket may sit unused before the client closes it (default
+   * 60 s). The API server closes a connection idle for 90 s; a socket kept past that is sometimes
+   * reused at the moment the server closes it, and the request on it is reset unanswered.
+   */
+  idleSocketMs?: number;
 }
 
 export interface ListOptions {
@@ -125,6 +131,7 @@ export class KubeClient {
   private creds: Credentials | undefined;
   private agent: http.Agent | undefined;
   private readonly timeoutMs: number;
+  private readonly idleSocketMs: number;
   private readonly userAgent: string;
   /** Every mutating request, by verb: what "a resync writes nothing" is measured with. */
   readonly writes = { count: 0 };
@@ -138,6 +145,7 @@ export class KubeClient {
     this.base = new URL(cluster.server);
     this.limiter = new TokenBucket(options.qps ?? 50, options.burst ?? 100);
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.idleSocketMs = options.idleSocketMs ?? 60_000;
     this.userAgent = options.userAgent ?? "toolfleet-operator";
   }
 
@@ -238,10 +246,13 @@ export class KubeClient {
     const certChanged = !this.creds || this.creds.cert !== fresh.cert || this.creds.key !== fresh.key || this.creds.ca !== fresh.ca;
     if (certChanged || !this.agent) {
       this.agent?.destroy();
+      // `timeout` is the free sockets' idle limit: the agent destroys a pooled socket unused that
+      // long. A request in flight has its own timeout (timeoutMs).
+      const pool = { keepAlive: true, maxSockets: 64, timeout: this.idleSocketMs };
       this.agent =
         this.base.protocol === "https:"
-          ? new https.Agent({ keepAlive: true, maxSockets: 64, ca: fresh.ca, cert: fresh.cert, key: fresh.key, rejectUnauthorized: fresh.rejectUnauthorized })
-          : new http.Agent({ keepAlive: true, maxSockets: 64 });
+          ? new https.Agent({ ...pool, ca: fresh.ca, cert: fresh.cert, key: fresh.key, rejectUnauthorized: fresh.rejectUnauthorized })
+          : new http.Agent(pool);
     }
     this.creds = fresh;
     return fresh;

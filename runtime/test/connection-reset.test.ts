@@ -73,3 +73,31 @@ describe("a keep-alive socket reset under a request", () => {
     expect(seen.filter((s) => s.method === "POST")).toEqual([{ method: "POST", reset: true }]);
   });
 });
+
+describe("a pooled socket left idle", () => {
+  it("is closed by the client after idleSocketMs, and the next request opens a fresh one", async () => {
+    const sockets: Socket[] = [];
+    const closed: Promise<void>[] = [];
+    server = createServer((_req, res) => {
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify(object));
+    });
+    server.keepAliveTimeout = 600_000; // the server would keep it for ten minutes
+    server.on("connection", (s: Socket) => {
+      sockets.push(s);
+      closed.push(new Promise((r) => s.once("close", () => r())));
+    });
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const client = new KubeClient(
+      { getCurrentCluster: () => ({ server: `http://127.0.0.1:${(server!.address() as AddressInfo).port}` }), applyToHTTPSOptions: async () => {} },
+      { idleSocketMs: 200 },
+    );
+    await client.get(CONFIG_MAPS, "ns", "c");
+    await client.get(CONFIG_MAPS, "ns", "c"); // back to back: the same socket
+    expect(sockets).toHaveLength(1);
+    await closed[0]; // the client hangs up on its own: no request, and the server's limit is far off
+    await client.get(CONFIG_MAPS, "ns", "c");
+    expect(sockets).toHaveLength(2);
+    client.close();
+  });
+});

@@ -170,13 +170,19 @@ export class AirflowClient {
     return this.setPaused(dagId, false, signal);
   }
 
-  /** Polls a run until it reaches a final state (success or failed), or throws a timeout. */
+  /**
+   * Polls a run until it reaches a final state (success or failed), or throws a timeout. A poll
+   * Airflow leaves unanswered (busy running the very tasks waited for) is one more poll, not the end.
+   */
   async waitForRun(dagId: string, runId: string, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<DagRun> {
     const until = Date.now() + (opts.timeoutMs ?? 120_000);
     for (;;) {
-      const run = await this.dagRun(dagId, runId);
-      if (run.state === "success" || run.state === "failed") return run;
-      if (Date.now() > until) throw new AirflowError("timeout", `run ${runId} of ${dagId} is still ${run.state} after ${opts.timeoutMs ?? 120_000} ms`);
+      const run = await this.dagRun(dagId, runId).catch((e: unknown) => {
+        if (e instanceof AirflowError && e.kind === "timeout" && Date.now() < until) return undefined;
+        throw e;
+      });
+      if (run && (run.state === "success" || run.state === "failed")) return run;
+      if (Date.now() > until) throw new AirflowError("timeout", `run ${runId} of ${dagId} is still ${run?.state ?? "unanswered"} after ${opts.timeoutMs ?? 120_000} ms`);
       await new Promise((r) => setTimeout(r, opts.intervalMs ?? 1000));
     }
   }

@@ -7,8 +7,8 @@ import { freePort } from "../../local/ports.js";
 import { waitFor } from "../../local/wait-for.js";
 export { freePort, waitFor };
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { DEFAULT_REVIEWER_GROUPS } from "../../crds/index.js";
 import { DEFAULT_VERIFIER_SERVICE_ACCOUNT } from "../../mcpserver/settings.js";
@@ -174,20 +174,46 @@ export function metricValue(text: string, name: string, labels = ""): number {
   return sum;
 }
 
-/** Audit-log lines written after `offset`: who wrote what. */
-export function auditSince(offset: number): Array<{ verb: string; userAgent: string; requestURI: string; objectRef?: { resource?: string; namespace?: string; name?: string } }> {
-  const path = auditLogPath();
+/** One event of the API server's audit log, as the tests and benchmarks read it. */
+export interface AuditEvent {
+  stage?: string;
+  verb: string;
+  userAgent: string;
+  requestURI: string;
+  responseStatus?: { code?: number };
+  objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
+}
+
+function readFrom(path: string, offset: number): string {
   const size = statSync(path).size;
-  if (size <= offset) return [];
+  if (size <= offset) return "";
   const fd = openSync(path, "r");
   const buf = Buffer.alloc(size - offset);
   readSync(fd, buf, 0, buf.length, offset);
   closeSync(fd);
-  return buf
-    .toString("utf8")
+  return buf.toString("utf8");
+}
+
+/**
+ * Audit events written after `offset` (from auditOffset()), across one rotation of the log (the
+ * API server keeps one backup). Only whole lines: the API server may be half-way through the last.
+ */
+export function auditSince(offset: number): AuditEvent[] {
+  const path = auditLogPath();
+  let text = readFrom(path, offset);
+  if (statSync(path).size < offset) {
+    const dir = dirname(path);
+    const backup = readdirSync(dir)
+      .filter((f) => f.startsWith("audit-") && f.endsWith(".log"))
+      .sort()
+      .at(-1);
+    text = (backup ? readFrom(join(dir, backup), offset) : "") + readFrom(path, 0);
+  }
+  return text
+    .slice(0, text.lastIndexOf("\n") + 1)
     .split("\n")
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { verb: string; userAgent: string; requestURI: string });
+    .map((l) => JSON.parse(l) as AuditEvent);
 }
 export const auditLogPath = () => join(clusterDir(), "logs", "audit.log");
 export const auditOffset = () => statSync(auditLogPath()).size;
