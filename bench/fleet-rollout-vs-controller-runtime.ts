@@ -6,8 +6,9 @@
  * limit and concurrency, one after the other. Figure: the operator's time over the peer's, at
  * 50 QPS (the rate limit decides) and at 1,000 QPS (CPU decides). On stderr: each one's writes
  * per server from the API server's audit log, a check that both wrote the same children, and
- * each one's peak RSS at BENCH_RSS_SERVERS (5,000; 0 skips it).
- *   node dist/bench/fleet-rollout-vs-controller-runtime.js   BENCH_FLEET_SERVERS BENCH_FLEET_QPS BENCH_RSS_SERVERS
+ * each one's peak RSS at BENCH_RSS_SERVERS (5,000; 0 skips it), for the runners in
+ * BENCH_RSS_RUNNERS (operator,controller-runtime).
+ *   node dist/bench/fleet-rollout-vs-controller-runtime.js   BENCH_FLEET_SERVERS BENCH_FLEET_QPS BENCH_RSS_SERVERS BENCH_RSS_RUNNERS
  * The peer is built once into the cache (bench/controller-runtime/build.sh; Go, a baseline only).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -28,11 +29,14 @@ import { describeWrites, peakRssMb, progress as progressOf, rollout, writesSince
 const N = Number(process.env.BENCH_FLEET_SERVERS ?? 1000);
 const QPS = (process.env.BENCH_FLEET_QPS ?? "50,1000").split(",").filter(Boolean).map(Number);
 const RSS_SERVERS = Number(process.env.BENCH_RSS_SERVERS ?? 5000);
+const RUNNERS = ["operator", "controller-runtime"] as const;
+type Runner = (typeof RUNNERS)[number];
+const RSS_RUNNERS = (process.env.BENCH_RSS_RUNNERS ?? RUNNERS.join(",")).split(",").filter(Boolean);
+for (const r of RSS_RUNNERS) if (!(RUNNERS as readonly string[]).includes(r)) throw new Error(`BENCH_RSS_RUNNERS: "${r}" is not one of ${RUNNERS.join(", ")}`);
 const TARGETS: Record<number, number> = { 50: 1.1, 1000: 1.5 };
 const CONCURRENCY = 16;
 const progress = progressOf("fleet-rollout-vs-controller-runtime");
 
-type Runner = "operator" | "controller-runtime";
 const USER_AGENT: Record<Runner, string> = { operator: "fleet-operator", "controller-runtime": "fleet-controller-runtime" };
 
 function buildPeer(): string {
@@ -117,7 +121,7 @@ async function main(): Promise<void> {
     figures.push(`${(op.seconds / cr.seconds).toFixed(2)} at ${qps} QPS`);
   }
   if (RSS_SERVERS > 0) {
-    for (const runner of ["operator", "controller-runtime"] as const) {
+    for (const runner of RUNNERS.filter((r) => RSS_RUNNERS.includes(r))) {
       const r = await run(runner, peer, 1000, RSS_SERVERS);
       progress(`peak RSS at ${RSS_SERVERS} servers: ${runner} ${r.rssMb.toFixed(0)} MB`);
       await deleteNamespace(r.ns, { wait: true });
