@@ -27,6 +27,8 @@ export class KubeApiError extends Error {
     readonly statusCode: number,
     readonly reason: string,
     readonly serverMessage: string,
+    /** The answer's Retry-After, in seconds, when it had one (429, and some 5xx). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(`${method} ${path}: ${statusCode} ${reason}: ${serverMessage}`);
   }
@@ -124,6 +126,22 @@ const CREDENTIALS_TTL_MS = 60_000;
 
 /** Server-side apply's content type: applying the same object twice is the same as once. */
 const APPLY_PATCH = "application/apply-patch+yaml";
+const MERGE_PATCH = "application/merge-patch+json";
+/** A request is sent at most this many times (see request). */
+const MAX_ATTEMPTS = 3;
+/** The longest a Retry-After is waited for; a longer one is the caller's to deal with. */
+const MAX_RETRY_AFTER_MS = 10_000;
+
+/** How long to wait before sending a failed request again, or undefined when it must not be. */
+export function retryDelayMs(err: unknown, sameTwice: boolean, attempt: number): number | undefined {
+  if (err instanceof KubeConnectionError) return sameTwice && (err.cause as NodeJS.ErrnoException).code === "ECONNRESET" ? 0 : undefined;
+  if (!(err instanceof KubeApiError)) return undefined;
+  const after = err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : undefined;
+  if (after !== undefined && after > MAX_RETRY_AFTER_MS) return undefined;
+  if (err.statusCode === 429) return after ?? 1000 * attempt;
+  if (sameTwice && [500, 503, 504].includes(err.statusCode)) return after ?? 1000 * attempt;
+  return undefined;
+}
 
 export class KubeClient {
   private readonly base: URL;
@@ -264,6 +282,17 @@ export class KubeClient {
     return url;
   }
 
+  /**
+   * One request, sent again when that is safe and likely to help (at most MAX_ATTEMPTS in all):
+   * - a reset connection ("socket hang up"), for a request that is the same done twice: a read, a
+   *   server-side apply or a merge patch. A create, update or delete comes back as a
+   *   KubeConnectionError, for the caller to look at the object first: a busy API server has
+   *   been seen to act on a create and then reset.
+   * - 429 Too Many Requests (priority and fairness turned it away before handling it), any verb,
+   *   after its Retry-After;
+   * - 500, 503 or 504 (a stalled API server's handler timeout), for the same-twice requests only,
+   *   after Retry-After or a second per attempt.
+   */
   async request(
     method: string,
     path: string,
@@ -271,63 +300,66 @@ export class KubeClient {
     query?: Record<string, string | number | boolean | undefined>,
     contentType = "application/json",
   ): Promise<unknown> {
-    await this.limiter.take();
-    if (method !== "GET") this.writes.count++;
+    const sameTwice = method === "GET" || (method === "PATCH" && (contentType === APPLY_PATCH || contentType === MERGE_PATCH));
+    for (let attempt = 1; ; attempt++) {
+      await this.limiter.take();
+      if (method !== "GET") this.writes.count++;
+      try {
+        return await this.send(method, path, body, query, contentType);
+      } catch (err) {
+        const waitMs = attempt < MAX_ATTEMPTS ? retryDelayMs(err, sameTwice, attempt) : undefined;
+        if (waitMs === undefined) throw err;
+        if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+      }
+    }
+  }
+
+  private async send(method: string, path: string, body: Body | undefined, query: Record<string, string | number | boolean | undefined> | undefined, contentType: string): Promise<unknown> {
     const creds = await this.credentials();
     const url = this.url(path, query);
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const repeatable = method === "GET" || (method === "PATCH" && contentType === APPLY_PATCH);
     const mod = url.protocol === "https:" ? https : http;
-    const send = (retried: boolean): Promise<unknown> =>
-      new Promise((resolve, reject) => {
-        const req = mod.request(
-          url,
-          {
-            method,
-            agent: this.agent,
-            timeout: this.timeoutMs,
-            headers: {
-              ...creds.headers,
-              Accept: "application/json",
-              "User-Agent": this.userAgent,
-              ...(payload !== undefined ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) } : {}),
-            },
+    return new Promise((resolve, reject) => {
+      const req = mod.request(
+        url,
+        {
+          method,
+          agent: this.agent,
+          timeout: this.timeoutMs,
+          headers: {
+            ...creds.headers,
+            Accept: "application/json",
+            "User-Agent": this.userAgent,
+            ...(payload !== undefined ? { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) } : {}),
           },
-          (res) => {
-            // Decoded chunk by chunk into one string, in the JavaScript heap: a list page of a few
-            // MB joined in one Buffer first would leave the process's allocator holding that much
-            // after it is freed.
-            let text = "";
-            res.setEncoding("utf8");
-            res.on("data", (c: string) => (text += c));
-            res.on("error", (e) => reject(new KubeConnectionError(method, path, e)));
-            res.on("end", () => {
-              const status = res.statusCode ?? 0;
-              let parsed: unknown;
-              try {
-                parsed = text ? JSON.parse(text) : undefined;
-              } catch {
-                parsed = undefined;
-              }
-              if (status >= 200 && status < 300) return resolve(parsed);
-              const st = (parsed ?? {}) as KubeStatus;
-              reject(new KubeApiError(method, path, status, st.reason ?? res.statusMessage ?? "Unknown", st.message ?? text.slice(0, 500)));
-            });
-          },
-        );
-        req.on("timeout", () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
-        req.on("error", (e: NodeJS.ErrnoException) => {
-          // A pooled keep-alive socket reset under the request: usually the API server had just
-          // closed it and never saw the request, but not always (a busy server has been seen to
-          // act on a create and then reset). Sent once more on a fresh socket only when doing it
-          // twice is harmless: a read, or a server-side apply. A create, update or delete comes
-          // back as a KubeConnectionError for the caller to look at the object first.
-          if (!retried && req.reusedSocket && e.code === "ECONNRESET" && repeatable) resolve(send(true));
-          else reject(new KubeConnectionError(method, path, e));
-        });
-        req.end(payload);
-      });
-    return send(false);
+        },
+        (res) => {
+          // Decoded chunk by chunk into one string, in the JavaScript heap: a list page of a few
+          // MB joined in one Buffer first would leave the process's allocator holding that much
+          // after it is freed.
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => (text += c));
+          res.on("error", (e) => reject(new KubeConnectionError(method, path, e)));
+          res.on("end", () => {
+            const status = res.statusCode ?? 0;
+            let parsed: unknown;
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              parsed = undefined;
+            }
+            if (status >= 200 && status < 300) return resolve(parsed);
+            const st = (parsed ?? {}) as KubeStatus;
+            const retryAfter = Number(res.headers["retry-after"]);
+            reject(new KubeApiError(method, path, status, st.reason ?? res.statusMessage ?? "Unknown", st.message ?? text.slice(0, 500), Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined));
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      req.on("error", (e: NodeJS.ErrnoException) => reject(new KubeConnectionError(method, path, e)));
+      req.end(payload);
+    });
   }
 
   /**

@@ -3,13 +3,14 @@
  * (spec as a team would, status as the operator would: the registry's contract is "serve what
  * status says"), a registry on them with a test issuer, and an HTTP client.
  */
-import { KubeClient, type ConnectionConfig } from "../../runtime/index.js";
+import { KubeClient, type ConnectionConfig, type KubeObject } from "../../runtime/index.js";
 import { McpServerType } from "../../mcpserver/index.js";
 import { API_VERSION, KIND, ServedSpec, type McpServerSpecInput, type McpServerStatus } from "../../crds/index.js";
 import { adminConfig } from "../../local/cluster/harness.js";
 import { TestIssuer } from "../../auth/test/token-issuer.js";
 import { loadRegistryConfig } from "../config.js";
 import { startRegistry, type RunningRegistry } from "../registry.js";
+import { ensureCreated } from "../../test/operator/fleet.js";
 
 export const AUDIENCE = "https://registry.toolfleet.test";
 export const ISSUER = "https://idp.toolfleet.test";
@@ -63,7 +64,7 @@ export function status(namespace: string, name: string, shape: ServerShape, serv
 
 /** Creates the McpServer and writes its status. */
 export async function putServer(client: KubeClient, namespace: string, name: string, shape: ServerShape = {}): Promise<void> {
-  await client.request("POST", client.path(McpServerType, namespace), { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec: spec(shape) });
+  await ensureCreated(client, McpServerType, { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, spec: spec(shape) } as KubeObject);
   // The spec just created is the approved one: no need to read it back.
   await client.request("PATCH", client.path(McpServerType, namespace, name, "status"), { status: status(namespace, name, shape) }, undefined, "application/merge-patch+json");
 }

@@ -1,8 +1,10 @@
 /**
- * A keep-alive socket reset under a request. A read, or a server-side apply, is sent once more
- * on a fresh socket; a create is not, because the server may have acted on it before the reset
- * (a busy API server has been seen to): sending it again would come back 409 for an object the
- * first attempt made. The caller gets the connection error and looks at the object itself.
+ * What KubeClient sends again, against API-server stand-ins. A socket reset under a request: a
+ * read, a server-side apply or a merge patch is sent once more on a fresh socket; a create is not,
+ * because the server may have acted on it before the reset (a busy API server has been seen to):
+ * sending it again would come back 409 for an object the first attempt made. The caller gets the
+ * connection error and looks at the object itself. A 429 is sent again after its Retry-After, a
+ * 5xx only when the request is the same done twice; a pooled socket idle too long is closed.
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -65,12 +67,66 @@ describe("a keep-alive socket reset under a request", () => {
     expect(seen.map((s) => `${s.method}${s.reset ? " reset" : ""}`)).toEqual(["GET", "PATCH reset", "PATCH"]);
   });
 
+  it("sends a merge patch once more (the same merge patch twice is one)", async () => {
+    const { url, seen } = await resettingServer();
+    const client = clientFor(url);
+    await client.get(CONFIG_MAPS, "ns", "c");
+    await client.request("PATCH", client.path(CONFIG_MAPS, "ns", "c"), { data: { a: "1" } }, undefined, "application/merge-patch+json");
+    expect(seen.map((s) => `${s.method}${s.reset ? " reset" : ""}`)).toEqual(["GET", "PATCH reset", "PATCH"]);
+  });
+
   it("does not send a create again: the caller gets the connection error, and the server saw it once", async () => {
     const { url, seen } = await resettingServer();
     const client = clientFor(url);
     await client.get(CONFIG_MAPS, "ns", "c");
     await expect(client.create(CONFIG_MAPS, object)).rejects.toBeInstanceOf(KubeConnectionError);
     expect(seen.filter((s) => s.method === "POST")).toEqual([{ method: "POST", reset: true }]);
+  });
+});
+
+/** A stand-in that answers the n-th request (from 0) with `answers[n]` (the last one for ever after). */
+async function scriptedServer(answers: Array<{ status: number; retryAfter?: string }>): Promise<{ url: string; seen: string[] }> {
+  const seen: string[] = [];
+  server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const a = answers[Math.min(seen.length, answers.length - 1)]!;
+      seen.push(`${req.method} ${a.status}`);
+      res.statusCode = a.status;
+      res.setHeader("content-type", "application/json");
+      if (a.retryAfter !== undefined) res.setHeader("retry-after", a.retryAfter);
+      res.end(JSON.stringify(a.status < 300 ? object : { kind: "Status", code: a.status, reason: a.status === 429 ? "TooManyRequests" : "Timeout", message: "busy" }));
+    });
+  });
+  await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+describe("an API server that is busy", () => {
+  it("sends a create again after a 429's Retry-After: priority and fairness refused it unhandled", async () => {
+    const { url, seen } = await scriptedServer([{ status: 429, retryAfter: "0" }, { status: 201 }]);
+    expect(await clientFor(url).create(CONFIG_MAPS, object)).toMatchObject({ metadata: { name: "c" } });
+    expect(seen).toEqual(["POST 429", "POST 201"]);
+  });
+
+  it("sends a read again after a 504, but not a create: the create may have been done", async () => {
+    const read = await scriptedServer([{ status: 504, retryAfter: "0" }, { status: 200 }]);
+    expect(await clientFor(read.url).get(CONFIG_MAPS, "ns", "c")).toMatchObject({ metadata: { name: "c" } });
+    expect(read.seen).toEqual(["GET 504", "GET 200"]);
+    await new Promise<void>((r) => server!.close(() => r()));
+    const create = await scriptedServer([{ status: 504, retryAfter: "0" }, { status: 201 }]);
+    await expect(clientFor(create.url).create(CONFIG_MAPS, object)).rejects.toMatchObject({ statusCode: 504 });
+    expect(create.seen).toEqual(["POST 504"]);
+  });
+
+  it("gives up after three attempts, and at once when Retry-After is longer than it waits", async () => {
+    const always = await scriptedServer([{ status: 503, retryAfter: "0" }]);
+    await expect(clientFor(always.url).get(CONFIG_MAPS, "ns", "c")).rejects.toMatchObject({ statusCode: 503 });
+    expect(always.seen).toEqual(["GET 503", "GET 503", "GET 503"]);
+    await new Promise<void>((r) => server!.close(() => r()));
+    const long = await scriptedServer([{ status: 429, retryAfter: "60" }, { status: 200 }]);
+    await expect(clientFor(long.url).get(CONFIG_MAPS, "ns", "c")).rejects.toMatchObject({ statusCode: 429, retryAfterSeconds: 60 });
+    expect(long.seen).toEqual(["GET 429"]);
   });
 });
 

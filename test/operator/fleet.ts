@@ -12,15 +12,16 @@ import { REVIEWERS } from "./harness.js";
 
 /**
  * Creates `obj` for a fleet of a benchmark or test, where the object existing is all that
- * matters: one the server already has (a create that landed although the connection broke, on a
- * busy machine) is taken as made; a create lost with its connection is sent again, up to 3 times.
+ * matters: one the server already has (a create that landed although the connection broke or the
+ * API server's handler timed out, on a busy machine) is taken as made; a create lost that way is
+ * sent again, up to 3 times.
  */
 export async function ensureCreated<T extends KubeObject>(client: KubeClient, type: ResourceType, obj: KubeObject): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await client.create<T>(type, obj);
     } catch (err) {
-      const lost = err instanceof KubeConnectionError;
+      const lost = err instanceof KubeConnectionError || (err instanceof KubeApiError && [500, 503, 504].includes(err.statusCode));
       if (!lost && !(err instanceof KubeApiError && err.statusCode === 409)) throw err;
       const existing = await client.get<T>(type, obj.metadata.namespace, obj.metadata.name);
       if (existing) return existing;
