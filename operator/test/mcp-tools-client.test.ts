@@ -13,6 +13,12 @@ import { listServerTools, ToolsClientError } from "../mcp-tools-client.js";
 import { verifyTools } from "../tool-verification.js";
 import { saToken, startHarness, VERIFIER, type Harness } from "../../servers/kit/test/fixture.js";
 
+/**
+ * How long a kit server may take to answer: its token check goes to the API server, which a
+ * loaded CI machine has been seen to stall for many seconds. Not what these tests are about.
+ */
+const ANSWER_MS = 30_000;
+
 let h: Harness | undefined;
 let legacy: Server | undefined;
 afterEach(async () => {
@@ -52,7 +58,7 @@ describe("listServerTools", () => {
     h = await startHarness();
     const [ns, name] = VERIFIER.split("/") as [string, string];
     const token = await saToken(h, ns, name);
-    const listed = await listServerTools({ url: h.mcpUrl, token: async () => token, timeoutMs: 5000 });
+    const listed = await listServerTools({ url: h.mcpUrl, token: async () => token, timeoutMs: ANSWER_MS });
     expect(listed.protocolVersion).toBe("2026-07-28");
     expect(listed.serverInfo).toEqual({ name: "presto", version: "1.4.0" });
     expect(listed.tools.map((t) => t.name).sort()).toEqual(["flaky", "kill_query", "revenue", "run_query", "slow", "undeclared"]);
@@ -63,7 +69,7 @@ describe("listServerTools", () => {
 
   it("falls back to 2025-11-25 with a server that speaks only that", async () => {
     const url = await startLegacyOnly();
-    const listed = await listServerTools({ url, timeoutMs: 5000 });
+    const listed = await listServerTools({ url, timeoutMs: ANSWER_MS });
     expect(listed.protocolVersion).toBe("2025-11-25");
     expect(listed.serverInfo).toEqual({ name: "old-timer", version: "0.9.0" });
     expect(listed.tools.map((t) => t.name)).toEqual(["echo"]);
@@ -71,11 +77,11 @@ describe("listServerTools", () => {
 
   it("says unauthorized, with the status, when the server refuses the identity", async () => {
     h = await startHarness();
-    const err = await listServerTools({ url: h.mcpUrl, timeoutMs: 5000 }).catch((e: unknown) => e);
+    const err = await listServerTools({ url: h.mcpUrl, timeoutMs: ANSWER_MS }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ToolsClientError);
     expect(err).toMatchObject({ kind: "unauthorized", status: 401 });
     const outsider = await h.cluster.sign({ sub: "system:serviceaccount:elsewhere:nobody", extra: { "kubernetes.io": { namespace: "elsewhere", serviceaccount: { name: "nobody" } } } });
-    const forbidden = await listServerTools({ url: h.mcpUrl, token: async () => outsider, timeoutMs: 5000 }).catch((e: unknown) => e);
+    const forbidden = await listServerTools({ url: h.mcpUrl, token: async () => outsider, timeoutMs: ANSWER_MS }).catch((e: unknown) => e);
     expect(forbidden).toBeInstanceOf(ToolsClientError);
     expect(forbidden).toMatchObject({ kind: "unauthorized", status: 403 });
   });
@@ -92,7 +98,7 @@ describe("listServerTools", () => {
     h = await startHarness();
     const [ns, name] = VERIFIER.split("/") as [string, string];
     const token = await saToken(h, ns, name);
-    const r = await verifyTools({ url: h.mcpUrl, declared: ["run_query", "kill_query", "revenue", "flaky", "slow"].map((name) => ({ name, readOnly: ["run_query", "revenue", "slow"].includes(name) })), token: async () => token, timeoutMs: 5000 });
+    const r = await verifyTools({ url: h.mcpUrl, declared: ["run_query", "kill_query", "revenue", "flaky", "slow"].map((name) => ({ name, readOnly: ["run_query", "revenue", "slow"].includes(name) })), token: async () => token, timeoutMs: ANSWER_MS });
     expect(r.outcome).toBe("Mismatch");
     expect(r.message).toBe("tools/list differs from spec.tools (listed but not declared: undeclared)");
     expect(r.serverInfo).toEqual({ name: "presto", version: "1.4.0", protocolVersion: "2026-07-28" });
