@@ -6,6 +6,7 @@
 import http from "node:http";
 import https from "node:https";
 import { apiVersionOf, type KubeObject, type ResourceType } from "./objects.js";
+import { backoffDelay, sleep } from "./backoff.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { ConnectionConfig } from "./kubeconfig.js";
 
@@ -37,6 +38,10 @@ export class KubeApiError extends Error {
   }
   get conflict() {
     return this.statusCode === 409;
+  }
+  /** 500, 503 or 504: the API server failed or timed out handling it; a write may have been done or not. */
+  get unavailable() {
+    return this.statusCode === 500 || this.statusCode === 503 || this.statusCode === 504;
   }
   /** 410 Gone: a watch or list asked for a resource version the API server has compacted away. */
   get gone() {
@@ -132,15 +137,16 @@ const MAX_ATTEMPTS = 3;
 /** The longest a Retry-After is waited for; a longer one is the caller's to deal with. */
 const MAX_RETRY_AFTER_MS = 10_000;
 
+/** Without a Retry-After: about 1 s, then 2 s, spread so that requests failed together do not return together. */
+const RETRY_BACKOFF = { initialMs: 1000, maxMs: MAX_RETRY_AFTER_MS, jitter: 0.2 };
+
 /** How long to wait before sending a failed request again, or undefined when it must not be. */
-export function retryDelayMs(err: unknown, sameTwice: boolean, attempt: number): number | undefined {
+function retryDelayMs(err: unknown, sameTwice: boolean, attempt: number): number | undefined {
   if (err instanceof KubeConnectionError) return sameTwice && (err.cause as NodeJS.ErrnoException).code === "ECONNRESET" ? 0 : undefined;
-  if (!(err instanceof KubeApiError)) return undefined;
-  const after = err.retryAfterSeconds !== undefined ? err.retryAfterSeconds * 1000 : undefined;
-  if (after !== undefined && after > MAX_RETRY_AFTER_MS) return undefined;
-  if (err.statusCode === 429) return after ?? 1000 * attempt;
-  if (sameTwice && [500, 503, 504].includes(err.statusCode)) return after ?? 1000 * attempt;
-  return undefined;
+  if (!(err instanceof KubeApiError) || !(err.statusCode === 429 || (sameTwice && err.unavailable))) return undefined;
+  if (err.retryAfterSeconds === undefined) return backoffDelay(attempt, RETRY_BACKOFF);
+  const after = err.retryAfterSeconds * 1000;
+  return after > MAX_RETRY_AFTER_MS ? undefined : after;
 }
 
 export class KubeClient {
@@ -309,7 +315,7 @@ export class KubeClient {
       } catch (err) {
         const waitMs = attempt < MAX_ATTEMPTS ? retryDelayMs(err, sameTwice, attempt) : undefined;
         if (waitMs === undefined) throw err;
-        if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+        if (waitMs > 0) await sleep(waitMs);
       }
     }
   }

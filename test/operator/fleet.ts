@@ -21,7 +21,7 @@ export async function ensureCreated<T extends KubeObject>(client: KubeClient, ty
     try {
       return await client.create<T>(type, obj);
     } catch (err) {
-      const lost = err instanceof KubeConnectionError || (err instanceof KubeApiError && [500, 503, 504].includes(err.statusCode));
+      const lost = err instanceof KubeConnectionError || (err instanceof KubeApiError && err.unavailable);
       if (!lost && !(err instanceof KubeApiError && err.statusCode === 409)) throw err;
       const existing = await client.get<T>(type, obj.metadata.namespace, obj.metadata.name);
       if (existing) return existing;

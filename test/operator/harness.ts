@@ -184,8 +184,7 @@ export interface AuditEvent {
   objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
 }
 
-function readFrom(path: string, offset: number): string {
-  const size = statSync(path).size;
+function readFrom(path: string, offset: number, size = statSync(path).size): string {
   if (size <= offset) return "";
   const fd = openSync(path, "r");
   const buf = Buffer.alloc(size - offset);
@@ -200,8 +199,10 @@ function readFrom(path: string, offset: number): string {
  */
 export function auditSince(offset: number): AuditEvent[] {
   const path = auditLogPath();
-  let text = readFrom(path, offset);
-  if (statSync(path).size < offset) {
+  const size = statSync(path).size;
+  let text: string;
+  if (size >= offset) text = readFrom(path, offset, size);
+  else {
     const dir = dirname(path);
     const backup = readdirSync(dir)
       .filter((f) => f.startsWith("audit-") && f.endsWith(".log"))
